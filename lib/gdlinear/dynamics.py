@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from . import _validation as _v
 from .errors import DivergenceError
@@ -48,6 +47,9 @@ __all__ = [
     "sharpness_path",
     "minibatch_gradient_noise",
     "imbalance",
+    "linearised_two_layer",
+    "top_alignment",
+    "plateau_steps",
 ]
 
 CHECK_EVERY = 50
@@ -482,6 +484,148 @@ def svd_init(P: Problem, scale: float, width: int | None = None) -> Init:
     return Init(factors=(W1, W2), spectral=False)
 
 # ---------------------------------------------------------------------------------------
+def linearised_two_layer(P: Problem, eta: float, init: Init, steps) -> np.ndarray:
+    """Products of the linearised two-layer GD (the early phase of a small initialisation).
+
+    Dropping ``W2 W1 Sx`` from ``G`` (valid while ``W`` is small) gives the linear map
+    ``W1+ = W1 + eta W2^T Syx``, ``W2+ = W2 + eta Syx W1^T``. With the compact SVD
+    ``Syx = sum_{i <= m} sigma_i u_i v_i^T``, ``alpha_i = W1 v_i`` and ``beta_i = W2^T u_i``
+    satisfy ``alpha_i + beta_i -> (1 + eta sigma_i)(alpha_i + beta_i)`` and
+    ``alpha_i - beta_i -> (1 - eta sigma_i)(alpha_i - beta_i)``, while ``W1 v`` (``v`` orthogonal
+    to every ``v_i``) and ``W2^T u`` (``u`` orthogonal to every ``u_i``) stay constant. This
+    function evaluates that closed form.
+
+    Parameters
+    ----------
+    P : Problem
+    eta : float
+        Step size > 0.
+    init : Init
+        Depth-2 initial factors.
+    steps : array_like of int
+        Iterations at which to evaluate the product.
+
+    Returns
+    -------
+    ndarray, shape (len(steps), p, d)
+
+    Examples
+    --------
+    >>> from gdlinear.problems import commuting
+    >>> P = commuting([1.0]); init = spectral_init(P, 1e-6)
+    >>> W = linearised_two_layer(P, 0.5, init, [2])           # w = 1e-6 (1 + 0.5)^4
+    >>> float(P.mode_strengths(W)[0, 0].round(12))
+    5.0625e-06
+    """
+    P = _check_problem(P)
+    eta = _v.positive("eta", eta)
+    init = _check_init(P, init, depth=2)
+    t = np.atleast_1d(_v.steps_array("steps", steps)).astype(float)
+    U, s, Vt = np.linalg.svd(P.Syx, full_matrices=False)
+    keep = s > 1e-12 * s[0] if s.size and s[0] > 0 else np.zeros(s.size, dtype=bool)
+    U, s, V = U[:, keep], s[keep], Vt[keep].T
+    W1, W2 = init.W1, init.W2
+    alpha, beta = W1 @ V, W2.T @ U                               # (r, m)
+    plus = ((1.0 + eta * s)[None, :] ** t[:, None])[:, None, :]  # (k, 1, m)
+    minus = ((1.0 - eta * s)[None, :] ** t[:, None])[:, None, :]
+    sp, dm = (alpha + beta)[None], (alpha - beta)[None]
+    a_t = 0.5 * (plus * sp + minus * dm)                         # (k, r, m)
+    b_t = 0.5 * (plus * sp - minus * dm)
+    W1_t = (W1 - alpha @ V.T)[None] + a_t @ V.T                  # (k, r, d)
+    W2_t = (W2 - U @ beta.T)[None] + U[None] @ np.swapaxes(b_t, 1, 2)  # (k, p, r)
+    return W2_t @ W1_t
+
+
+def top_alignment(products, u, v) -> tuple[np.ndarray, np.ndarray]:
+    """Misalignment of the top singular vectors of ``W`` with given directions ``u``, ``v``.
+
+    For each matrix ``W`` (p, d) with top left and right singular vectors ``x``, ``y``, returns
+    ``sin angle(x, u) = ||x - (u^T x) u||`` and ``sin angle(y, v)`` (``u``, ``v`` unit vectors;
+    the sign of a singular vector is irrelevant; computed from the orthogonal component, accurate
+    also for tiny angles).
+
+    Parameters
+    ----------
+    products : array_like, shape (k, p, d) or (p, d)
+        E.g. ``Trajectory.products``.
+    u : array_like, shape (p,)
+    v : array_like, shape (d,)
+
+    Returns
+    -------
+    sin_left, sin_right : ndarray, shape (k,)
+
+    Examples
+    --------
+    >>> W = np.outer([1.0, 0.0], [0.0, 1.0]) + 1e-3 * np.ones((2, 2))
+    >>> [float(x[0].round(4)) for x in top_alignment(W, [1.0, 0.0], [0.0, 1.0])]
+    [0.001, 0.001]
+    """
+    Ws = _v.as_array("products", products, ndim=(2, 3))
+    if Ws.ndim == 2:
+        Ws = Ws[None]
+    u = _v.as_array("u", u, shape=(Ws.shape[1],))
+    v = _v.as_array("v", v, shape=(Ws.shape[2],))
+    for name, x in (("u", u), ("v", v)):
+        if abs(float(np.linalg.norm(x)) - 1.0) > 1e-8:
+            raise ValueError(f"{name} must be a unit vector, got norm {np.linalg.norm(x):.6g}")
+    X, _, Yt = np.linalg.svd(Ws)
+    x, y = X[:, :, 0], Yt[:, 0, :]
+    sin_l = np.linalg.norm(x - (x @ u)[:, None] * u, axis=1)
+    sin_r = np.linalg.norm(y - (y @ v)[:, None] * v, axis=1)
+    return sin_l, sin_r
+
+
+def plateau_steps(traj: Trajectory, windows) -> tuple[np.ndarray, np.ndarray]:
+    """Where a run is slowest inside given windows of iterations (its plateaus).
+
+    The speed between consecutive recorded steps is ``||W_{j+1} - W_j||_F / (t_{j+1} - t_j)``
+    (per iteration). For each window ``[lo, hi)`` the recorded step ``t_j`` in the window with the
+    smallest speed is returned.
+
+    Parameters
+    ----------
+    traj : Trajectory
+        A run with recorded products (record every step for a per-iteration speed).
+    windows : array_like, shape (K, 2)
+        Iteration windows ``[lo, hi)``; each must contain at least one recorded step before the
+        last one.
+
+    Returns
+    -------
+    index : ndarray of int, shape (K,)
+        Indices into ``traj.steps`` (and ``traj.products``).
+    speed : ndarray, shape (K,)
+        The smallest speed in each window.
+
+    Examples
+    --------
+    >>> from gdlinear.problems import commuting
+    >>> P = commuting([1.0, 0.25])
+    >>> run = gd_two_layer(P, 0.2, 400, spectral_init(P, 1e-12), record=1)
+    >>> idx, speed = plateau_steps(run, [[80, 200]])
+    >>> bool(speed[0] < 1e-6)
+    True
+    """
+    if not isinstance(traj, Trajectory):
+        raise TypeError(f"traj must be a Trajectory, got {type(traj).__name__}")
+    win = _v.as_array("windows", windows, ndim=2)
+    if win.shape[1] != 2:
+        raise ValueError(f"windows must have shape (K, 2) (pairs lo, hi), got {win.shape}")
+    steps = np.asarray(traj.steps)
+    speed = (np.linalg.norm(np.diff(traj.products, axis=0), axis=(1, 2))
+             / np.diff(steps).astype(float))
+    idx, best = [], []
+    for lo, hi in win:
+        inside = np.nonzero((steps[:-1] >= lo) & (steps[:-1] < hi))[0]
+        if inside.size == 0:
+            raise ValueError(f"the window [{lo:g}, {hi:g}) contains no recorded step")
+        j = inside[np.argmin(speed[inside])]
+        idx.append(int(j))
+        best.append(float(speed[j]))
+    return np.array(idx, dtype=np.int64), np.array(best)
+
+
 def imbalance(W1, W2) -> np.ndarray:
     """Imbalance ``D = W1 W1^T - W2^T W2`` of a two-layer factorisation ``W = W2 W1``.
 
@@ -862,6 +1006,8 @@ def gradient_flow(P: Problem, t, init=None, *, model: str = "two_layer", rtol: f
     if tt[-1] == 0:
         Y = np.tile(y0[:, None], (1, tt.size))
     else:
+        from scipy.integrate import solve_ivp  # imported here: costly, rarely needed
+
         sol = solve_ivp(rhs, (0.0, float(tt[-1])), y0, method=method, t_eval=tt, rtol=rtol,
                         atol=atol)
         if not sol.success:

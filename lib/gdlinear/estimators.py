@@ -18,6 +18,7 @@ __all__ = [
     "least_squares",
     "reduced_rank",
     "reduced_rank_path",
+    "critical_points",
     "rank_penalised",
     "ridge",
     "ridge_path",
@@ -152,6 +153,60 @@ def reduced_rank_path(P, metric: str = "data") -> np.ndarray:
     out = np.zeros((s.size + 1, P.p, P.d))
     np.cumsum(terms, axis=0, out=out[1:])
     return out
+
+
+def critical_points(P, k: int, *, tol: float = 1e-10) -> tuple[list[tuple[int, ...]], np.ndarray]:
+    """Products ``W_S`` of the critical points of the two-layer network with ``|S| = k``.
+
+    With ``Sx`` positive definite and ``M = Syx Sx^{-1} Syx^T`` (p, p), a factor pair is a
+    critical point of ``L(W2 W1)`` only if ``W2 W1 = Pi Syx Sx^{-1}`` with ``Pi`` the orthogonal
+    projector onto an ``M``-invariant subspace (Baldi and Hornik, 1989). For a set ``S`` of
+    eigenvectors ``e`` of ``M`` with non-zero eigenvalue this is
+    ``W_S = sum_{e in S} e e^T Syx Sx^{-1}``, with excess loss
+    ``L(W_S) - L* = (tr M - sum_{e in S} mu_e) / 2``. Izenman's reduced-rank solution
+    (:func:`reduced_rank`, ``metric="data"``) is ``W_S`` for the ``k`` leading eigenvectors; under
+    the commuting assumption ``W_S = sum_{i in S} (sigma_i/lam_i) u_i v_i^T``.
+
+    Parameters
+    ----------
+    P : Problem
+    k : int
+        Size of ``S``, ``0 <= k <= rank(M)``.
+    tol : float
+        Eigenvalues of ``M`` below ``tol * max eigenvalue`` count as zero (their eigenvectors
+        do not change ``W_S``).
+
+    Returns
+    -------
+    subsets : list of tuple of int
+        Each ``S``, as indices of eigenvectors in decreasing order of eigenvalue (0-based).
+    products : ndarray, shape (len(subsets), p, d)
+        The matrices ``W_S``, in the same order.
+
+    Examples
+    --------
+    >>> from gdlinear.problems import commuting
+    >>> S, Ws = critical_points(commuting([1.0, 0.5]), 1)
+    >>> S, Ws.shape
+    ([(0,), (1,)], (2, 2, 2))
+    """
+    import itertools
+
+    P = _problem(P)
+    e, Q = _eigh_pd(P, "the critical points of the two-layer network")
+    B = ((Q / e) @ (Q.T @ P.Syx.T)).T                       # Syx Sx^{-1}
+    M = B @ P.Syx.T
+    mu, E = np.linalg.eigh(0.5 * (M + M.T))
+    mu, E = mu[::-1], E[:, ::-1]
+    tol = _v.positive("tol", tol)
+    rank = int(np.sum(mu > tol * max(float(mu[0]), 0.0))) if mu.size and mu[0] > 0 else 0
+    k = _v.int_in_range("k", k, 0, rank)
+    subsets = list(itertools.combinations(range(rank), k))
+    prods = np.empty((len(subsets), P.p, P.d))
+    for j, S in enumerate(subsets):
+        Es = E[:, list(S)]
+        prods[j] = Es @ (Es.T @ B)
+    return subsets, prods
 
 
 def rank_penalised(P, mu: float) -> np.ndarray:

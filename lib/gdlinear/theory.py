@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from . import _validation as _v
 from .errors import DivergenceError
@@ -43,6 +42,7 @@ __all__ = [
     "two_cycle",
     "hitting_time_bounds",
     "rank_penalty",
+    "saddle_curvature",
 ]
 
 _CHECK_EVERY = 50
@@ -471,6 +471,8 @@ def deep_flow(sigma, lam, w0, t, depth: int, *, rtol: float = 1e-10,
     if ts[-1] == 0:
         zs = np.tile(z0, (ts.size, 1))
     else:
+        from scipy.integrate import solve_ivp  # imported here: costly, rarely needed
+
         sol = solve_ivp(rhs, (0.0, float(ts[-1])), z0, method="LSODA", t_eval=ts,
                         rtol=rtol, atol=atol, jac=jac)
         if not sol.success:  # pragma: no cover - defensive
@@ -1165,6 +1167,51 @@ def rank_penalty(T, eta: float | None = None) -> np.ndarray:
         return 1.0 / (8.0 * T**2)
     eta = _v.positive("eta", eta)
     return np.expm1(0.5 / T) ** 2 / (2.0 * eta**2)
+
+
+def saddle_curvature(sigma, lam, r: int) -> float:
+    r"""Smallest swap curvature at the width-``r`` plateau of a narrow two-layer network.
+
+    Under the commuting assumption, the balanced spectral point of width ``r < m`` that carries
+    modes ``1..r`` at their targets (product ``W_r^mom``) is a critical point of
+    ``L(W2 W1)``. Its Hessian is block diagonal; besides positive semi-definite blocks it has,
+    for every learned mode ``i <= r`` and unlearned mode ``j > r``, the 2 x 2 block
+
+    ``B_ij = [[lam_j sigma_i / lam_i, -sigma_j], [-sigma_j, sigma_i]]``
+
+    (coordinates: row ``i`` of ``W1`` along ``v_j``, column ``i`` of ``W2`` along ``u_j``).
+    This function returns ``min_{i <= r < j} lambda_min(B_ij)``; the Hessian's smallest
+    eigenvalue is ``min(0, returned value)``. It is negative, i.e. the plateau is a strict
+    saddle, iff some ``j > r`` has a larger score ``sigma_j^2/lam_j`` than some ``i <= r``.
+    Derivation: chapter 8 of the book.
+
+    Parameters
+    ----------
+    sigma, lam : array_like, shape (m,)
+        Positive; modes in the order in which they are learned (decreasing ``sigma``).
+    r : int
+        Hidden width, ``1 <= r < m``.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(saddle_curvature([1.0, 0.7], [2.0, 0.5], 1), 4)
+    -0.1691
+    """
+    sigma = np.atleast_1d(_pos_arr("sigma", sigma))
+    lam = np.broadcast_to(np.atleast_1d(_pos_arr("lam", lam)), sigma.shape).astype(float)
+    m = sigma.size
+    r = _v.int_in_range("r", r, 1, m - 1) if m > 1 else None
+    if r is None:
+        raise ValueError("saddle_curvature needs at least two modes (a width r < m)")
+    si, li = sigma[:r, None], lam[:r, None]
+    sj, lj = sigma[None, r:], lam[None, r:]
+    a, d, b = lj * si / li, np.broadcast_to(si, (r, m - r)), -sj
+    low = 0.5 * (a + d) - np.sqrt(0.25 * (a - d) ** 2 + b**2)
+    return float(low.min())
 
 
 def two_cycle(c) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -54,7 +54,6 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image as _PILImage
-from scipy.integrate import simpson
 
 from . import plotting as gp
 from . import problems, theory
@@ -1273,6 +1272,8 @@ def deep_flow_time(sigma: Any, lam: Any, w0: float, w: Any, depth: int) -> np.nd
     >>> float(deep_flow_time([1.0], 1.0, 0.5, [0.9], 2)[0].round(6))
     1.098612
     """
+    from scipy.integrate import simpson  # imported here: costly at import time
+
     sigma = np.atleast_1d(np.asarray(sigma, dtype=float))
     lam = np.broadcast_to(np.asarray(lam, dtype=float), sigma.shape)
     wv = np.broadcast_to(np.asarray(w, dtype=float), sigma.shape)
