@@ -1,0 +1,126 @@
+# The book's commands. Each target bootstraps what it needs on a machine that has only
+# python3 (>= 3.11), make and git: it creates .venv and installs the pinned requirements,
+# and skips the install when the requirements have not changed (stamp files in .venv/).
+#
+#   make book          build the HTML book into _build/html
+#   make test          ruff, library tests, every chapter under nbval, the strict build
+#   make binder-check  a fresh virtualenv from requirements.txt alone executes every notebook
+#   make bench         performance harness: prints one JSON document
+#   make lab           JupyterLab on the chapters
+#   make clean         remove build products (keeps .venv; `make distclean` removes it too)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-builtin-rules
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP_RUN := $(VENV)/.stamp-requirements
+STAMP_DEV := $(VENV)/.stamp-requirements-dev
+BUILD := _build
+HTML := $(BUILD)/html
+JCACHE := $(BUILD)/.jupyter_cache
+LIB_STAMP := $(BUILD)/.stamp-library
+BINDER_VENV := $(BUILD)/binder-venv
+PIP := $(PY) -m pip --disable-pip-version-check
+NBVAL_TIMEOUT ?= 120
+LAB_ARGS ?=
+
+.PHONY: help book test lint unit nbval strict binder-check bench lab clean distclean venv
+
+help:
+	@sed -n '3,10p' Makefile | sed 's/^# \{0,1\}//'
+
+# ------------------------------------------------------------------ environment
+
+$(PY):
+	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else f"Python >= 3.11 is needed, $(PYTHON) is {v.major}.{v.minor}")'
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Runtime requirements (the library, the book toolchain, JupyterLab). Also:
+#  - warm matplotlib's font cache, whose one-time "building the font cache" message on stderr
+#    would otherwise be a stderr warning in the first executed notebook (stderr_output: warn);
+#  - pin the inline figure format of every IPython kernel of this venv to PNG, so that
+#    outputs never drift between svg and png (nbval, the book and JupyterLab agree).
+$(STAMP_RUN): requirements.txt pyproject.toml | $(PY)
+	$(PIP) install -r requirements.txt
+	MPLBACKEND=Agg $(PY) -c 'import matplotlib.pyplot'
+	mkdir -p $(VENV)/etc/ipython
+	printf '%s\n' '# Written by the Makefile: PNG figures only.' \
+	  'c.InlineBackend.figure_formats = {"png"}' > $(VENV)/etc/ipython/ipython_kernel_config.py
+	touch $@
+
+$(STAMP_DEV): requirements-dev.txt $(STAMP_RUN)
+	$(PIP) install -r requirements-dev.txt
+	touch $@
+
+venv: $(STAMP_DEV)
+
+# The execution cache is keyed on the notebooks' code only: drop it when the library changes,
+# so that the book never shows outputs of an older gdlinear.
+$(LIB_STAMP): $(wildcard lib/gdlinear/*.py)
+	rm -rf $(JCACHE)
+	mkdir -p $(BUILD)
+	touch $@
+
+# ------------------------------------------------------------------ the book
+
+book: $(STAMP_RUN) $(LIB_STAMP)
+	$(BIN)/jupyter-book build .
+	@echo
+	@echo "The book is at $(abspath $(HTML))/index.html"
+
+# ------------------------------------------------------------------ tests
+# `make test` stops at the first failing step (make's default). pytest's exit code 5
+# (nothing collected) is a failure like any other non-zero code.
+
+test: lint unit nbval strict
+	@echo "make test: all steps passed"
+
+lint: $(STAMP_DEV)
+	$(BIN)/ruff check lib/ chapters/ benchmarks/ _ext/ .ci/
+
+unit: $(STAMP_DEV)
+	$(BIN)/pytest lib/tests -n auto --dist loadfile --durations 10
+
+nbval: $(STAMP_DEV)
+	@# The notebooks of the book, in toc order, from _toc.yml (the one list of chapters).
+	@notebooks=$$($(PY) _ext/book_toc.py notebooks); \
+	echo "nbval on:" $$notebooks chapters/_template.ipynb; \
+	$(BIN)/pytest -p no:python -p no:cacheprovider --nbval-lax --nbval-current-env \
+	  --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout $(NBVAL_TIMEOUT) \
+	  -n auto --dist loadscope --durations 5 $$notebooks chapters/_template.ipynb
+
+strict: $(STAMP_DEV) $(LIB_STAMP)
+	$(BIN)/jupyter-book build . --all -W -n --keep-going
+
+binder-check:
+	rm -rf $(BINDER_VENV)
+	$(PYTHON) -m venv $(BINDER_VENV)
+	$(BINDER_VENV)/bin/python -m pip --disable-pip-version-check install --quiet --upgrade pip
+	$(BINDER_VENV)/bin/python -m pip --disable-pip-version-check install -r requirements.txt
+	$(BINDER_VENV)/bin/python .ci/binder_check.py --timeout $(NBVAL_TIMEOUT)
+
+# ------------------------------------------------------------------ other
+
+# stdout is the JSON document alone (progress goes to stderr); a copy is kept in _build/bench.json.
+bench: $(STAMP_RUN)
+	@mkdir -p $(BUILD)
+	@$(PY) benchmarks/run.py --output $(BUILD)/bench.json
+
+lab: $(STAMP_RUN)
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/chapters \
+	  $$(test "$$(id -u)" != 0 || echo --allow-root) $(LAB_ARGS)
+
+clean:
+	rm -rf $(BUILD) .pytest_cache .ruff_cache .hypothesis
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	find . -path ./$(VENV) -prune -o -name .ipynb_checkpoints -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
