@@ -33,7 +33,7 @@ LAB_ARGS ?=
 .PHONY: help book test lint unit nbval strict binder-check bench lab clean distclean venv
 
 help:
-	@sed -n '3,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '5,11p' Makefile | sed 's/^# \{0,1\}//'
 
 # ------------------------------------------------------------------ environment
 
@@ -63,7 +63,7 @@ venv: $(STAMP_DEV)
 
 # The execution cache is keyed on the notebooks' code only: drop it when the library changes,
 # so that the book never shows outputs of an older gdlinear.
-$(LIB_STAMP): $(wildcard lib/gdlinear/*.py)
+$(LIB_STAMP): $(wildcard lib/gdlinear/*.py lib/gdlinear/*/*.py)
 	rm -rf $(JCACHE)
 	mkdir -p $(BUILD)
 	touch $@
