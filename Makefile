@@ -46,9 +46,13 @@ $(PY):
 #  - warm matplotlib's font cache, whose one-time "building the font cache" message on stderr
 #    would otherwise be a stderr warning in the first executed notebook (stderr_output: warn);
 #  - pin the inline figure format of every IPython kernel of this venv to PNG, so that
-#    outputs never drift between svg and png (nbval, the book and JupyterLab agree).
+#    outputs never drift between svg and png (nbval, the book and JupyterLab agree);
+#  - remove rfc3987-syntax, an optional extra of jsonschema pulled in by jupyter-events that
+#    nothing here uses: it compiles grammars on import, which cost about 3 s of CPU in every
+#    chapter (myst_nb.glue imports nbformat, hence jsonschema). postBuild does the same on Binder.
 $(STAMP_RUN): requirements.txt pyproject.toml | $(PY)
 	$(PIP) install -r requirements.txt
+	$(PIP) uninstall --yes --quiet rfc3987-syntax || true
 	MPLBACKEND=Agg $(PY) -c 'import matplotlib.pyplot'
 	mkdir -p $(VENV)/etc/ipython
 	printf '%s\n' '# Written by the Makefile: PNG figures only.' \
@@ -57,6 +61,7 @@ $(STAMP_RUN): requirements.txt pyproject.toml | $(PY)
 
 $(STAMP_DEV): requirements-dev.txt $(STAMP_RUN)
 	$(PIP) install -r requirements-dev.txt
+	$(PIP) uninstall --yes --quiet rfc3987-syntax || true
 	touch $@
 
 venv: $(STAMP_DEV)
@@ -104,6 +109,7 @@ binder-check:
 	$(PYTHON) -m venv $(BINDER_VENV)
 	$(BINDER_VENV)/bin/python -m pip --disable-pip-version-check install --quiet --upgrade pip
 	$(BINDER_VENV)/bin/python -m pip --disable-pip-version-check install -r requirements.txt
+	PATH=$(abspath $(BINDER_VENV))/bin:$$PATH bash postBuild
 	$(BINDER_VENV)/bin/python .ci/binder_check.py --timeout $(NBVAL_TIMEOUT)
 
 # ------------------------------------------------------------------ other
