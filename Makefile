@@ -84,11 +84,11 @@ book: $(STAMP_RUN) $(LIB_STAMP)
 # `make test` stops at the first failing step (make's default). pytest's exit code 5
 # (nothing collected) is a failure like any other non-zero code.
 
-test: lint unit nbval strict
+test: lint unit nbval strict test-browser
 	@echo "make test: all steps passed"
 
 lint: $(STAMP_DEV)
-	$(BIN)/ruff check lib/ chapters/ benchmarks/ _ext/ .ci/
+	$(BIN)/ruff check lib/ chapters/ benchmarks/ _ext/ .ci/ tools/
 
 unit: $(STAMP_DEV)
 	$(BIN)/pytest lib/tests -n auto --dist loadfile --durations 10
@@ -130,3 +130,6 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV)
+
+# The published book: student editions, offline edition, browser test, book benchmark.
+include mk/published.mk

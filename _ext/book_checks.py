@@ -485,6 +485,27 @@ def _report_docstrings(app: Sphinx, exc: Exception | None) -> None:
         )
 
 
+def _dedupe_scripts(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
+    """Emit each script once per page.
+
+    Sphinx can hold the same inline script twice (registered once with filename ``None`` and once
+    with ``''``); the second copy of a script that declares a ``const`` is a JavaScript error on
+    every page (found by the browser test).
+    """
+    seen, unique = set(), []
+    for js in context.get("script_files", []):
+        key = (
+            getattr(js, "filename", None) or "",
+            tuple(sorted((k, str(v)) for k, v in getattr(js, "attributes", {}).items())),
+        )
+        if key not in seen:
+            seen.add(key)
+            unique.append(js)
+    context["script_files"] = unique
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     _install_docstring_filter(app)
     app.connect("build-finished", _report_docstrings)
@@ -496,4 +517,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-get-outdated", _always_reread_ledger)
     app.connect("env-updated", _validate)
     app.connect("doctree-resolved", _render)
+    app.connect("html-page-context", _dedupe_scripts)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import websocket
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# Debian's chromium, or the browser named by the environment variable CHROMIUM (non-empty).
+CHROMIUM = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
 
 # The flags the environment notes ask for, plus: no external host resolves (every request that
 # leaves the machine fails at once instead of hanging), a fixed window, no /dev/shm limit.
@@ -55,7 +56,7 @@ class CDPError(RuntimeError):
 
 
 def chromium_available() -> bool:
-    return Path(CHROMIUM).exists()
+    return Path(CHROMIUM).is_file()
 
 
 class Browser:

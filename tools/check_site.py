@@ -35,6 +35,7 @@ import argparse
 import functools
 import http.server
 import json
+import os
 import re
 import sys
 import threading
@@ -485,6 +486,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write the report here")
     args = parser.parse_args(argv)
     if not chromium_available():
+        if os.environ.get("CHROMIUM"):
+            print(f"check_site: CHROMIUM={os.environ['CHROMIUM']} is not a file", file=sys.stderr)
+            return 2
         print("check_site: SKIPPED, no Chromium at /usr/bin/chromium "
               "(install it with .ci/install_browser.sh)", file=sys.stderr)
         return 0
