@@ -93,7 +93,6 @@ __all__ = [
     "draw_depth",
     "depth_explorer",
     "depth_static_twin",
-    "deep_mode_map",
     "deep_flow_fast",
     "deep_flow_time",
 ]
@@ -330,82 +329,8 @@ def _log_grid(n_steps: int, k: int = 300) -> np.ndarray:
 
 
 # =============================================================================================
-# deep per-mode dynamics (not in the core)
+# deep per-mode flow, fast enough for an explorer (theory.deep_flow integrates an ODE)
 # =============================================================================================
-
-
-def deep_mode_map(sigma: Any, lam: Any, eta: float, w0: float | np.ndarray, steps: int,
-                  depth: int) -> np.ndarray:
-    r"""Balanced depth-``L`` gradient descent per mode.
-
-    With a balanced spectral initialisation each of the ``L`` factors carries the same entry
-    ``s`` on mode ``i`` and ``w = s^L``. The gradient of
-    ``l(s) = (lam/2) s^{2L} - sigma s^L`` with respect to one factor's entry (the others fixed)
-    is ``s^{L-1} (lam s^L - sigma)``, so every factor follows
-
-    ``s_{t+1} = s_t + eta s_t^{L-1} (sigma - lam s_t^L)``,  ``w_t = s_t^L``.
-
-    For ``L = 2`` this is exactly :func:`gdlinear.theory.mode_map`
-    (``w+ = w (1 + eta (sigma - lam w))^2``).
-
-    Parameters
-    ----------
-    sigma, lam : array_like, shape (m,)
-        Per-mode singular values of ``Syx`` and eigenvalues of ``Sx``.
-    eta : float
-        Step size (locally stable for ``eta < theory.stability_bound(sigma, "deep", depth=L)``).
-    w0 : float or array_like
-        Initial strengths (> 0), ``w0 = e^{-delta}``.
-    steps : int
-        Number of iterations.
-    depth : int
-        Number of layers ``L >= 2``.
-
-    Returns
-    -------
-    ndarray, shape (steps + 1, m)
-
-    Raises
-    ------
-    ValueError
-        For a non-finite iterate (the run diverged; the message names eta and the local bound).
-
-    Examples
-    --------
-    >>> deep_mode_map([1.0, 0.5], 1.0, 0.1, 1e-3, 2000, depth=3)[-1].round(3)
-    array([1. , 0.5])
-    """
-    sigma = np.atleast_1d(np.asarray(sigma, dtype=float))
-    lam = np.broadcast_to(np.asarray(lam, dtype=float), sigma.shape).copy()
-    L = int(depth)
-    if L < 2:
-        raise ValueError(f"depth must be an integer >= 2, got {depth!r}")
-    if not (np.isfinite(eta) and eta > 0):
-        raise ValueError(f"eta must be a positive finite number, got {eta!r}")
-    w0a = np.broadcast_to(np.asarray(w0, dtype=float), sigma.shape)
-    if np.any(w0a <= 0):
-        raise ValueError(f"w0 must be positive, got minimum {w0a.min():g}")
-    steps = int(steps)
-    x = w0a ** (1.0 / L)
-    out = np.empty((steps + 1, sigma.size))
-    es, el = eta * sigma, eta * lam
-    p = np.empty_like(x)
-    tmp = np.empty_like(x)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for t in range(steps):
-            np.power(x, L - 1, out=p)
-            w = out[t]
-            np.multiply(p, x, out=w)
-            np.multiply(el, w, out=tmp)
-            np.subtract(es, tmp, out=tmp)
-            np.multiply(p, tmp, out=tmp)
-            np.add(x, tmp, out=x)
-        out[steps] = x**L
-    if not np.all(np.isfinite(out)) or np.any(np.abs(out) > 1e12 * np.max(sigma / lam)):
-        bound = theory.stability_bound(sigma, "deep", lam=lam, depth=L)
-        raise ValueError(f"the depth-{L} mode map diverged with eta = {eta:.4g}; its local "
-                         f"stability bound is eta < {bound:.4g}")
-    return out
 
 
 def deep_flow_fast(sigma: Any, lam: Any, w0: float, t: Any, depth: int,
@@ -1197,7 +1122,7 @@ class DepthData:
     t : ndarray, shape (k,)
         Recorded iterations (about 300, log-spaced from 1).
     gd : ndarray, shape (k, m)
-        Balanced depth-``L`` GD (:func:`deep_mode_map`).
+        Balanced depth-``L`` GD (:func:`gdlinear.theory.mode_map_deep`).
     flow : ndarray, shape (k, m)
         Gradient flow at time ``eta t`` (:func:`deep_flow_fast`).
     t_escape : ndarray, shape (m,)
@@ -1244,10 +1169,10 @@ def compute_depth(depth: int = 3, scale: float = 1e-3, *, eta_frac: float = DEPT
     target = sig / lam
     t99 = deep_flow_time(sig, lam, scale, 0.99 * target, L)
     steps = min(int(_nice_ceil(1.3 * float(np.max(t99)) / eta + 10)), max_steps)
-    gd = deep_mode_map(sig, lam, eta, scale, steps, L)
+    gd = theory.mode_map_deep(sig, lam, eta, scale, steps, L)
     while np.any(gd[-1] < 0.99 * target) and steps < max_steps:
         new = min(int(_nice_ceil(1.5 * steps)), max_steps)
-        more = deep_mode_map(sig, lam, eta, gd[-1], new - steps, L)
+        more = theory.mode_map_deep(sig, lam, eta, gd[-1], new - steps, L)
         gd = np.concatenate([gd, more[1:]])
         steps = new
     t = _log_grid(steps)

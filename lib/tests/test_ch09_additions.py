@@ -101,6 +101,12 @@ def test_mode_map_deep_batches_and_diverges():
         theory.mode_map_deep(SIG, LAM, 5.0, 0.5, 200, 3)
     with pytest.raises(ValueError, match="w0"):
         theory.mode_map_deep(SIG, LAM, 0.1, -1.0, 10, 3)
+    with pytest.raises(ValueError, match="w0"):
+        theory.mode_map_deep(SIG, LAM, 0.1, 0.0, 10, 3)
+    with pytest.raises(ValueError, match="depth"):
+        theory.mode_map_deep(SIG, LAM, 0.1, 0.5, 10, 1)
+    with pytest.raises(ValueError, match="eta"):
+        theory.mode_map_deep(SIG, LAM, -0.1, 0.5, 10, 3)
 
 
 @pytest.mark.parametrize("L", [2, 3, 4])

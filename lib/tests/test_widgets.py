@@ -215,29 +215,13 @@ def test_depth_learns_every_mode_within_the_axis(depth, scale):
     assert np.all(t_gd >= 0.95 * t_fl) and np.all(t_gd <= 1.6 * t_fl + 2)
 
 
-def test_deep_mode_map_depth_two_is_the_mode_map():
-    a = W.deep_mode_map([1.0, 0.5, 0.2], [1.0, 2.0, 0.5], 0.3, 1e-3, 300, depth=2)
-    b = theory.mode_map([1.0, 0.5, 0.2], [1.0, 2.0, 0.5], 0.3, 1e-3, 300)
-    np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-15)
-
-
-def test_deep_mode_map_matches_full_matrix_gd():
+def test_explorer_deep_map_matches_full_matrix_gd():
+    # The depth explorer's gradient-descent curves come from theory.mode_map_deep.
     P = problems.commuting([1.0, 0.5], lam=[1.5, 0.8], d=3, p=2, seed=3)
     init = dynamics.spectral_init(P, 1e-2, depth=3)
     run = dynamics.gd_deep(P, 0.15, 400, init, record=np.arange(0, 401, 20))
-    w = W.deep_mode_map(P.modes.sigma, P.modes.lam, 0.15, 1e-2, 400, depth=3)
+    w = theory.mode_map_deep(P.modes.sigma, P.modes.lam, 0.15, 1e-2, 400, depth=3)
     np.testing.assert_allclose(run.modes, w[::20], rtol=1e-8, atol=1e-12)
-
-
-def test_deep_mode_map_errors():
-    with pytest.raises(ValueError, match="diverged"):
-        W.deep_mode_map([1.0], 1.0, 5.0, 0.5, 200, depth=3)
-    with pytest.raises(ValueError, match="depth"):
-        W.deep_mode_map([1.0], 1.0, 0.1, 0.5, 10, depth=1)
-    with pytest.raises(ValueError, match="eta"):
-        W.deep_mode_map([1.0], 1.0, -0.1, 0.5, 10, depth=3)
-    with pytest.raises(ValueError, match="w0"):
-        W.deep_mode_map([1.0], 1.0, 0.1, 0.0, 10, depth=3)
 
 
 @pytest.mark.parametrize("depth", [2, 3, 5])
