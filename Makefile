@@ -75,7 +75,12 @@ $(LIB_STAMP): $(wildcard lib/gdlinear/*.py lib/gdlinear/*/*.py)
 
 # ------------------------------------------------------------------ the book
 
+# The notebooks missing from the execution cache are first executed JOBS at a time (default: one
+# per CPU) into it; the build then finds every notebook cached (tools/execute_parallel.py).
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+
 book: $(STAMP_RUN) $(LIB_STAMP)
+	$(PY) tools/execute_parallel.py --cache $(JCACHE) --jobs $(JOBS)
 	$(BIN)/jupyter-book build .
 	@echo
 	@echo "The book is at $(abspath $(HTML))/index.html"
@@ -102,6 +107,7 @@ nbval: $(STAMP_DEV)
 	  -n auto --dist loadscope --durations 5 $$notebooks chapters/_template.ipynb
 
 strict: $(STAMP_DEV) $(LIB_STAMP)
+	$(PY) tools/execute_parallel.py --cache $(JCACHE) --jobs $(JOBS)
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
 
 binder-check:

@@ -1,8 +1,11 @@
 """Benchmark: the whole book. Cold and warm build time, size of the site and of its pages.
 
-- cold build: ``jupyter-book build`` of the repository into an empty temporary folder (no
-  execution cache: every chapter is executed, as on a fresh clone or in CI); budget 120 s
-  (design section 7: ``make book`` <= 2 min, the pip cache being warm);
+- cold build: what ``make book`` does on a fresh clone whose environment is installed, into an
+  empty temporary folder (no execution cache: every chapter is executed): the notebooks executed
+  into the cache one per CPU at a time (``tools/execute_parallel.py``), then ``jupyter-book
+  build``; budget 120 s (design section 7: ``make book`` <= 2 min, the pip cache being warm).
+  Also reported: the same cold build with ``jupyter-book build`` alone, which executes the
+  notebooks one at a time;
 - warm build: the same command again, into the same folder (cache hit, nothing to re-read);
 - warm full rebuild: ``--all`` with the cache (every page re-rendered, no cell executed);
 - the site: total bytes of ``_build/html``; for each page, its HTML plus the images it shows
@@ -29,6 +32,20 @@ BIN = Path(sys.executable).parent
 BUDGET_COLD_BUILD_S = 120.0
 BUDGET_PAGE_BYTES = 3 * 1024 * 1024
 IMG = re.compile(r"<img\b[^>]*?\bsrc=\"([^\"]+)\"", re.I)
+
+
+def _execute(out: Path) -> dict:
+    """tools/execute_parallel.py into the execution cache of a build under ``out``."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "execute_parallel.py"),
+         "--cache", str(out / "_build" / ".jupyter_cache")],
+        capture_output=True, text=True, check=False,
+    )
+    row = {"wall_s": round(time.perf_counter() - t0, 2), "ok": proc.returncode == 0}
+    if proc.returncode:
+        row["error"] = (proc.stdout + proc.stderr)[-2000:]
+    return row
 
 
 def _build(out: Path, *extra: str) -> dict:
@@ -92,14 +109,24 @@ def site_report(html: Path) -> dict:
 
 def run() -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="gdlinear-bench-book-"))
+    serial = Path(tempfile.mkdtemp(prefix="gdlinear-bench-book-serial-"))
     try:
-        cold = _build(tmp)
+        execute = _execute(tmp)
+        build = _build(tmp)
+        cold = {
+            "wall_s": round(execute["wall_s"] + build["wall_s"], 2),
+            "ok": execute["ok"] and build["ok"],
+            "execute_parallel": execute,
+            "jupyter_book_build": build,
+        }
         cold["within_budget"] = cold["ok"] and cold["wall_s"] <= BUDGET_COLD_BUILD_S
         warm = _build(tmp)
         warm_all = _build(tmp, "--all")
+        cold_serial = _build(serial)
         result = {
             "budgets": {"cold_build_s": BUDGET_COLD_BUILD_S, "page_bytes": BUDGET_PAGE_BYTES},
             "cold_build": cold,
+            "cold_build_one_notebook_at_a_time": cold_serial,
             "warm_build": warm,
             "warm_full_rebuild": warm_all,
         }
@@ -109,6 +136,7 @@ def run() -> dict:
         return result
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(serial, ignore_errors=True)
 
 
 if __name__ == "__main__":

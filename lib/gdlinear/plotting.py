@@ -120,8 +120,8 @@ def use_book_style() -> None:
     White figure, axes and saved-figure backgrounds (so a dark reading theme cannot hide a
     figure), the Okabe-Ito palette as the colour cycle (mode colours first), a light grid,
     readable font sizes, constrained layout, figure dpi 100 and saved dpi 110 (pages stay small).
-    In IPython, the inline backend is pinned to PNG output. Calling it twice is harmless; outside
-    IPython it only sets rcParams.
+    In IPython, the inline backend is pinned to PNG output, drawn once (no tight bounding box).
+    Calling it twice is harmless; outside IPython it only sets rcParams.
 
     Examples
     --------
@@ -166,7 +166,12 @@ def use_book_style() -> None:
 
 
 def _pin_inline_png() -> None:
-    """Ask the IPython inline backend for PNG output; silently do nothing outside IPython."""
+    """Ask the IPython inline backend for PNG output drawn once; do nothing outside IPython.
+
+    The inline backend's default ``bbox_inches="tight"`` draws every figure twice (once to
+    measure, once to render). Constrained layout already fits the figure to its canvas, so the
+    book turns the second draw off: half the rendering time of every figure.
+    """
     try:
         from IPython import get_ipython
 
@@ -174,7 +179,7 @@ def _pin_inline_png() -> None:
             return
         from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-        set_matplotlib_formats("png")
+        set_matplotlib_formats("png", bbox_inches=None)
     except Exception:  # no IPython or no inline backend: nothing to pin
         return
 

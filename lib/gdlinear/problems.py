@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.linalg import expm
 
 from . import _validation as _v
 
@@ -519,6 +518,8 @@ def noncommuting(sigma, lam, *, angle: float, d: int | None = None, p: int | Non
     A = B - B.T
     nrm = np.linalg.norm(A)
     A = A / nrm if nrm > 0 else A
+    from scipy.linalg import expm  # imported here: scipy.linalg costs ~0.3 s at import
+
     R = expm(angle * A)
     Vr = R @ V
     Sx = (Vr * lam_full) @ Vr.T

@@ -1088,7 +1088,7 @@ def spectrum_static_twin(
             axes[0, j].set_ylabel("")
             axes[1, j].set_ylabel("")
             axes[0, j].get_legend().remove()
-    fig.suptitle("top: dashed targets sigma_i / lambda_i, dotted predicted half-learning times; "
+    fig.suptitle("top: dashed targets sigma_i / lambda_i, dotted predicted half-learning times\n"
                  "bottom: grey levels = plateau loss and best rank-r loss", fontsize=10)
     return fig, axes
 

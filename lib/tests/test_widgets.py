@@ -331,6 +331,25 @@ def test_static_twins_have_the_right_axes():
         assert ax.lines and ax.get_title()
 
 
+@pytest.mark.parametrize("twin", [
+    lambda: W.phenomenon_static_twin(),
+    lambda: W.delta_static_twin(),
+    lambda: W.spectrum_static_twin(),
+    lambda: W.spectrum_static_twin(W.SPECTRUM_TWIN_CONFIGS[1::2]),
+    lambda: W.depth_static_twin(),
+], ids=["phenomenon", "delta", "spectrum", "spectrum-narrow", "depth"])
+def test_static_twins_fit_their_canvas(twin):
+    # The book draws figures without a tight bounding box (plotting.use_book_style), so a title
+    # or label that sticks out of the canvas would be cut off on the page.
+    fig, _ = twin()
+    fig.canvas.draw()
+    box = fig.get_tightbbox(fig.canvas.get_renderer())
+    width, height = fig.get_size_inches()
+    overflow = max(-box.x0, -box.y0, box.x1 - width, box.y1 - height) * fig.dpi
+    plt.close(fig)
+    assert overflow <= 1.0, f"the figure sticks out of its canvas by {overflow:.0f} px"
+
+
 def test_importing_gdlinear_does_not_import_ipywidgets():
     import subprocess
     import sys
