@@ -340,8 +340,11 @@ def _chapter_title(env: BuildEnvironment, docname: str) -> str:
     return f"{'.'.join(map(str, secnum))}. {title}" if secnum else title
 
 
-def _table(headers: tuple[str, ...], widths: tuple[int, ...], classes: list[str]):
-    table = nodes.table(classes=classes)
+def _table(headers: tuple[str, ...], widths: tuple[int, ...], classes: list[str], caption: str,
+           table_id: str):
+    # A captioned table needs an id (Sphinx's HTML writer numbers captioned tables by id).
+    table = nodes.table(classes=classes, ids=[table_id])
+    table += nodes.title(text=caption)  # rendered as the table's <caption>
     tgroup = nodes.tgroup(cols=len(headers))
     table += tgroup
     for width in widths:
@@ -373,7 +376,9 @@ def _prose_checks(app: Sphinx, fromdoc: str) -> list[nodes.Node]:
             "not labelled results."
         )
     )
-    table, tbody = _table(("Chapter", "Check"), (35, 65), ["claims-ledger", "prose-checks"])
+    table, tbody = _table(("Chapter", "Check"), (35, 65), ["claims-ledger", "prose-checks"],
+                          "Check cells that assert numbers quoted in the prose, by chapter",
+                          "tbl-prose-checks")
     for docname, check in rows:
         row = nodes.row()
         chapter_entry = nodes.entry()
@@ -382,6 +387,26 @@ def _prose_checks(app: Sphinx, fromdoc: str) -> list[nodes.Node]:
         row += nodes.entry("", _para(nodes.Text(check["text"])))
         tbody += row
     return [title, intro, table]
+
+
+def _caption_exec_tables(app: Sphinx, doctree: nodes.document, fromdoc: str) -> None:
+    """Give the execution-status table of myst-nb (``{nb-exec-table}``) a caption.
+
+    myst-nb builds that table without a title; the book wants a caption on every table. Its
+    tables are recognised by their class and their header row, which starts with "Document".
+    """
+    for table in doctree.findall(nodes.table):
+        if "colwidths-auto" not in table["classes"] or any(
+            isinstance(child, nodes.title) for child in table.children
+        ):
+            continue
+        head = next(iter(table.findall(nodes.thead)), None)
+        if head is not None and head.astext().startswith("Document"):
+            if not table["ids"]:
+                table["ids"].append("tbl-execution-status")
+            table.insert(0, nodes.title(text="Every notebook of the book: when and how it was "
+                                             "last executed, how long it took, and whether it "
+                                             "succeeded"))
 
 
 def _render(app: Sphinx, doctree: nodes.document, fromdoc: str) -> None:
@@ -398,7 +423,9 @@ def _render(app: Sphinx, doctree: nodes.document, fromdoc: str) -> None:
             )
             continue
         table, tbody = _table(
-            ("Label", "Statement", "Chapter", "Check"), (18, 27, 20, 35), ["claims-ledger"]
+            ("Label", "Statement", "Chapter", "Check"), (18, 27, 20, 35), ["claims-ledger"],
+            "Every labelled result of the book and the check cells that verify it",
+            "tbl-claims-ledger",
         )
         for s in rows:
             row = nodes.row()
@@ -517,5 +544,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-get-outdated", _always_reread_ledger)
     app.connect("env-updated", _validate)
     app.connect("doctree-resolved", _render)
+    app.connect("doctree-resolved", _caption_exec_tables)
     app.connect("html-page-context", _dedupe_scripts)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

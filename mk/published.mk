@@ -68,11 +68,11 @@ test-browser:
 	@echo "test-browser: SKIPPED: /usr/bin/chromium is not installed (run .ci/install_browser.sh as root, or set CHROMIUM=/path/to/chromium)"
 else
 test-browser: book-offline
-	$(PY) tools/check_site.py $(HTML) --mode http --screenshots $(SCREENSHOTS)
+	$(PY) tools/check_site.py $(HTML) --mode http --require-table-captions --screenshots $(SCREENSHOTS)
 	rm -rf $(OFFLINE_TEST) && mkdir -p $(OFFLINE_TEST)
 	$(PY) -m zipfile -e $(OFFLINE_ZIP) $(OFFLINE_TEST)
 	$(PY) tools/check_site.py $(OFFLINE_TEST)/implicit-regularization-book --mode file \
-	  --math require --no-external --screenshots $(SCREENSHOTS)/offline
+	  --math require --no-external --require-table-captions --screenshots $(SCREENSHOTS)/offline
 	@echo "test-browser: passed (screenshots in $(SCREENSHOTS)/)"
 endif
 

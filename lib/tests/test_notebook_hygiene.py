@@ -35,6 +35,7 @@ from book_toc import CHAPTER_RE, toc_chapters, toc_documents, toc_notebooks  # n
 
 TEMPLATE = Path("chapters/_template.ipynb")
 NOTEBOOKS = [*toc_notebooks(ROOT), TEMPLATE]
+MARKDOWN_PAGES = [p for p in toc_documents(ROOT) if p.suffix == ".md"]
 CHAPTERS = [*toc_chapters(ROOT), TEMPLATE]
 FINAL = os.environ.get(FINAL_ENV) == "1"
 REPO_URL = "https://github.com/gdlinear/implicit-regularization-book"
@@ -203,6 +204,48 @@ def test_figure_cells_have_caption_and_alt(rel):
         if name is not None and not (name.startswith("fig-") and KEBAB.match(name)):
             problems.append(f"cell {i}: figure name {name!r} is not fig-kebab-case")
     assert not problems, f"{rel}: figure cells need caption and alt text:\n" + "\n".join(problems)
+
+
+def _uncaptioned_tables(text: str) -> list[str]:
+    """First rows of the Markdown tables of ``text`` that are not inside a ``{table}`` directive."""
+    found, fence = [], None  # fence: the opening backticks of the block we are in, if any
+    in_table_directive = previous_is_row = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        opening = re.match(r"^(`{3,}|~{3,})\s*(\{[a-z-]+\})?", stripped)
+        if fence is None and opening:
+            fence = opening.group(1)
+            in_table_directive = opening.group(2) == "{table}"
+        elif fence is not None and stripped == fence:
+            fence, in_table_directive = None, False
+        is_row = stripped.startswith("|") and stripped.endswith("|") and len(stripped) > 1
+        if is_row and not previous_is_row and not in_table_directive:
+            found.append(stripped[:60])
+        previous_is_row = is_row
+    return found
+
+
+@pytest.mark.parametrize("rel", [*NOTEBOOKS, *MARKDOWN_PAGES], ids=_ids([*NOTEBOOKS,
+                                                                           *MARKDOWN_PAGES]))
+def test_tables_have_captions(rel):
+    # A Markdown table goes in a {table} directive, whose argument is the caption (the <caption>
+    # of the HTML table: screen readers announce it; the browser test requires it).
+    if rel.suffix == ".md":
+        texts = [(ROOT / rel).read_text(encoding="utf-8")]
+    else:
+        texts = [source(c) for c in load(rel)["cells"] if c["cell_type"] == "markdown"]
+    bare = [row for text in texts for row in _uncaptioned_tables(text)]
+    assert not bare, f"{rel}: tables without a {{table}} caption, first rows: {bare}"
+
+
+def test_uncaptioned_table_detector():
+    bare = "Intro\n\n| a | b |\n| --- | --- |\n| 1 | 2 |\n"
+    wrapped = "```{table} A caption\n:name: tbl-x\n\n| a | b |\n| --- | --- |\n```\n"
+    in_code = "```python\nx = '| a |'\n```\n"
+    assert _uncaptioned_tables(bare) == ["| a | b |"]
+    assert _uncaptioned_tables(wrapped) == []
+    assert _uncaptioned_tables(wrapped + bare) == ["| a | b |"]
+    assert _uncaptioned_tables(in_code) == []
 
 
 @pytest.mark.parametrize("rel", NOTEBOOKS, ids=_ids(NOTEBOOKS))
