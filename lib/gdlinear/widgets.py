@@ -53,6 +53,7 @@ from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 from PIL import Image as _PILImage
 
 from . import plotting as gp
@@ -536,6 +537,7 @@ def draw_phenomenon(axes: Sequence[Axes], data: PhenomenonData, *, live: bool = 
                                xlabel="time eta t (t = iteration, log scale)",
                                ylabel="singular value w_i of W")
             ax.set_xscale("log")
+            ax.xaxis.set_minor_locator(NullLocator())  # halves the render time of the panel
             ax.set_xlim(PHENOMENON_SLIDERS["eta_frac"].min / data.sigma[0], data.horizon)
             drawn[key] = ml.lines
             drawn["targets"] += ml.targets
@@ -1251,6 +1253,7 @@ def draw_depth(ax: Axes, data: DepthData, *, live: bool = False) -> Drawn:
         esc = [ax.axvline(tc, color=gp.mode_color(i), linestyle=":", linewidth=0.9)
                for i, tc in enumerate(data.t_escape)]
         ax.set_xscale("log")
+        ax.xaxis.set_minor_locator(NullLocator())  # halves the render time of the panel
         drawn = {"gd": ml.lines, "flow": fl.lines, "escape": esc, "titles": [ax.title]}
         if live:
             ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
