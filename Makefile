@@ -43,7 +43,9 @@ help:
 # `make binder-check` use pip alone.
 UV_VERSION := 0.13.9
 USE_UV ?= 1
-INSTALL = $$(if [ -x $(BIN)/uv ]; then echo "$(BIN)/uv pip install --python $(PY)"; else echo "$(PIP) install"; fi)
+# uv compiles the bytecode at install time (in parallel), as pip does; without it every first
+# import in the kernels and in Sphinx would compile it, one process at a time.
+INSTALL = $$(if [ -x $(BIN)/uv ]; then echo "$(BIN)/uv pip install --compile-bytecode --python $(PY)"; else echo "$(PIP) install"; fi)
 UNINSTALL = $$(if [ -x $(BIN)/uv ]; then echo "$(BIN)/uv pip uninstall --python $(PY)"; else echo "$(PIP) uninstall --yes"; fi)
 
 $(PY):
