@@ -50,6 +50,26 @@ def test_book_style_white_backgrounds_and_palette():
     gp.use_book_style()  # idempotent, no IPython needed
 
 
+def test_book_log_scale_has_decades_but_no_minor_ticks():
+    from matplotlib.ticker import LogLocator, NullLocator
+
+    gp.use_book_style()
+    fig, axes = plt.subplots(1, 2)
+    axes[0].semilogy([1, 2, 3], [1e-6, 1e-3, 1.0])
+    axes[1].loglog([1, 10, 100], [1, 2, 3])
+    axes[1].set_xscale("log", base=2)
+    fig.canvas.draw()
+    for axis in (axes[0].yaxis, axes[1].xaxis, axes[1].yaxis):
+        assert isinstance(axis.get_scale() and axis._scale, gp.BookLogScale)
+        assert isinstance(axis.get_minor_locator(), NullLocator)
+        assert isinstance(axis.get_major_locator(), LogLocator)
+    assert axes[1].xaxis._scale.base == 2
+    decades = [t for t in axes[0].get_yticks() if 1e-6 <= t <= 1.0]
+    assert np.allclose(np.log10(decades), np.round(np.log10(decades)))
+    assert len(decades) >= 3
+    plt.close(fig)
+
+
 def test_saved_figure_has_white_background():
     fig, axes = gp.small_multiples(1, 1)
     axes[0, 0].plot([0, 1], [0, 1])
