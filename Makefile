@@ -45,8 +45,9 @@ UV_VERSION := 0.13.9
 USE_UV ?= 1
 # uv compiles the bytecode at install time (in parallel), as pip does; without it every first
 # import in the kernels and in Sphinx would compile it, one process at a time.
-INSTALL = $$(if [ -x $(BIN)/uv ]; then echo "$(BIN)/uv pip install --compile-bytecode --python $(PY)"; else echo "$(PIP) install"; fi)
-UNINSTALL = $$(if [ -x $(BIN)/uv ]; then echo "$(BIN)/uv pip uninstall --python $(PY)"; else echo "$(PIP) uninstall --yes"; fi)
+HAVE_UV = [ "$(USE_UV)" = 1 ] && [ -x $(BIN)/uv ]
+INSTALL = $$(if $(HAVE_UV); then echo "$(BIN)/uv pip install --compile-bytecode --python $(PY)"; else echo "$(PIP) install"; fi)
+UNINSTALL = $$(if $(HAVE_UV); then echo "$(BIN)/uv pip uninstall --python $(PY)"; else echo "$(PIP) uninstall --yes"; fi)
 
 $(PY):
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else f"Python >= 3.11 is needed, $(PYTHON) is {v.major}.{v.minor}")'
@@ -64,8 +65,8 @@ $(PY):
 #    nothing here uses: it compiles grammars on import, which cost about 3 s of CPU in every
 #    chapter (myst_nb.glue imports nbformat, hence jsonschema). postBuild does the same on Binder.
 $(STAMP_RUN): requirements.txt pyproject.toml | $(PY)
-	$(INSTALL) -r requirements.txt
-	$(UNINSTALL) --quiet rfc3987-syntax || true
+	@cmd="$(INSTALL) -r requirements.txt"; echo "$$cmd"; $$cmd
+	@cmd="$(UNINSTALL) --quiet rfc3987-syntax"; echo "$$cmd"; $$cmd || true
 	MPLBACKEND=Agg $(PY) -c 'import matplotlib.pyplot'
 	mkdir -p $(VENV)/etc/ipython
 	printf '%s\n' '# Written by the Makefile: PNG figures only.' \
@@ -73,8 +74,8 @@ $(STAMP_RUN): requirements.txt pyproject.toml | $(PY)
 	touch $@
 
 $(STAMP_DEV): requirements-dev.txt $(STAMP_RUN)
-	$(INSTALL) -r requirements-dev.txt
-	$(UNINSTALL) --quiet rfc3987-syntax || true
+	@cmd="$(INSTALL) -r requirements-dev.txt"; echo "$$cmd"; $$cmd
+	@cmd="$(UNINSTALL) --quiet rfc3987-syntax"; echo "$$cmd"; $$cmd || true
 	touch $@
 
 venv: $(STAMP_DEV)

@@ -60,7 +60,7 @@ def test_book_log_scale_has_decades_but_no_minor_ticks():
     axes[1].set_xscale("log", base=2)
     fig.canvas.draw()
     for axis in (axes[0].yaxis, axes[1].xaxis, axes[1].yaxis):
-        assert isinstance(axis.get_scale() and axis._scale, gp.BookLogScale)
+        assert axis.get_scale() == "log" and isinstance(axis._scale, gp.BookLogScale)
         assert isinstance(axis.get_minor_locator(), NullLocator)
         assert isinstance(axis.get_major_locator(), LogLocator)
     assert axes[1].xaxis._scale.base == 2
