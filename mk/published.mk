@@ -13,7 +13,8 @@
 #                       the network off (the same, and the math typeset on every page).
 #                       Skipped, with a message, when /usr/bin/chromium is absent
 #                       (.ci/install_browser.sh installs it).
-#   make bench-book     cold and warm build time, site and page sizes (and the chapters' budgets)
+#   make bench-book     cold and warm build time, make book in a fresh clone, site and page sizes
+#                       (and the chapters' budgets)
 
 STUDENT := $(BUILD)/student
 STUDENT_ZIP := $(BUILD)/student.zip
