@@ -22,24 +22,40 @@ sys.path.insert(0, str(ROOT / "_ext"))
 
 from book_toc import toc_notebooks  # noqa: E402
 
+# Two kernels starting at once in different processes can pick the same free TCP port
+# (jupyter_client releases the ports it found before the kernel binds them): the kernel then dies
+# before replying to kernel_info ("Address already in use"). That is a failure to start, not a
+# failure of the notebook, so a start is tried up to three times; any other error is reported at
+# once.
+KERNEL_START_ATTEMPTS = 3
+
+
+def _is_kernel_start_failure(exc: BaseException) -> bool:
+    return isinstance(exc, RuntimeError) and "before replying to kernel_info" in str(exc)
+
 
 def execute(path: str, timeout: int) -> tuple[str, float, str]:
     import nbformat
     from nbclient import NotebookClient
 
     start = time.perf_counter()
-    nb = nbformat.read(ROOT / path, as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str((ROOT / path).parent)}},
-    )
-    try:
-        client.execute()
-    except Exception as exc:  # CellExecutionError, timeouts, dead kernels
-        return path, time.perf_counter() - start, f"{type(exc).__name__}: {exc}"
-    return path, time.perf_counter() - start, ""
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        nb = nbformat.read(ROOT / path, as_version=4)
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str((ROOT / path).parent)}},
+        )
+        try:
+            client.execute()
+        except Exception as exc:  # CellExecutionError, timeouts, dead kernels
+            if _is_kernel_start_failure(exc) and attempt < KERNEL_START_ATTEMPTS:
+                print(f"  retry {path}: the kernel did not start ({exc})", flush=True)
+                continue
+            return path, time.perf_counter() - start, f"{type(exc).__name__}: {exc}"
+        return path, time.perf_counter() - start, ""
+    raise AssertionError("unreachable")
 
 
 def check_lab_extension() -> str:

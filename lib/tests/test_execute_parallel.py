@@ -108,3 +108,53 @@ def test_bad_arguments_are_refused(book):
     assert out.returncode == 2 and "--jobs must be at least 1" in out.stderr, out.stderr
     out = run_tool(book, str(book / "chapters" / "nope.ipynb"))
     assert out.returncode != 0 and "no such notebook" in out.stderr, out.stderr
+
+
+def _tool_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("execute_parallel_tool", TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("failures, expect_error", [(0, False), (2, False), (3, True)])
+def test_kernel_start_failures_are_retried(tmp_path, monkeypatch, failures, expect_error):
+    # A kernel that dies before replying to kernel_info (two kernels raced for a port) is started
+    # again, up to three attempts; the notebook itself is executed once.
+    import jupyter_cache.executors.utils as utils
+
+    calls = []
+
+    def fake_execution(nb, cwd, **kwargs):
+        calls.append(cwd)
+        if len(calls) <= failures:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return utils.ExecutionResult(nb, cwd, 0.25)
+
+    monkeypatch.setattr(utils, "single_nb_execution", fake_execution)
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(new_notebook(cells=[code("x = 1")], metadata=META), path)
+    _, text, seconds, error = _tool_module()._execute(str(path), 30, False)
+    assert len(calls) == min(failures + 1, 3)
+    if expect_error:
+        assert error is not None and "kernel_info" in error
+    else:
+        assert error is None and seconds == 0.25 and nbformat.reads(text, as_version=4).cells
+
+
+def test_cell_errors_are_not_retried(tmp_path, monkeypatch):
+    import jupyter_cache.executors.utils as utils
+
+    calls = []
+
+    def failing_cell(nb, cwd, **kwargs):
+        calls.append(cwd)
+        return utils.ExecutionResult(nb, cwd, 0.1, err=ValueError("cell"), exc_string="boom")
+
+    monkeypatch.setattr(utils, "single_nb_execution", failing_cell)
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(new_notebook(cells=[code("x = 1")], metadata=META), path)
+    _, _, _, error = _tool_module()._execute(str(path), 30, False)
+    assert len(calls) == 1 and error == "boom"
