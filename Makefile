@@ -116,7 +116,8 @@ nbval: $(STAMP_DEV)
 	@# The notebooks of the book, in toc order, from _toc.yml (the one list of chapters).
 	@notebooks=$$($(PY) _ext/book_toc.py notebooks); \
 	echo "nbval on:" $$notebooks chapters/_template.ipynb; \
-	$(BIN)/pytest -p no:python -p no:cacheprovider --nbval-lax --nbval-current-env \
+	PYTHONPATH=tools $(BIN)/pytest -p no:python -p no:cacheprovider -p nbval_kernel_retry \
+	  --nbval-lax --nbval-current-env \
 	  --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout $(NBVAL_TIMEOUT) \
 	  -n auto --dist loadscope --durations 5 $$notebooks chapters/_template.ipynb
 
