@@ -843,19 +843,15 @@ def decade_ticks(ax: Axes, lo: int, hi: int, *, step: int = 1, axis: str = "y") 
     lo, hi, step = int(lo), int(hi), int(step)
     if hi < lo or step < 1:
         raise ValueError(f"need lo <= hi and step >= 1, got lo={lo}, hi={hi}, step={step}")
-    from matplotlib.ticker import NullLocator
-
     exps = list(range(lo, hi + 1, step))
     labels = ["1" if k == 0 else f"1e{k}" for k in exps]
     ticks = [10.0**k for k in exps]
     if axis == "y":
-        ax.set_yscale("log")
+        ax.set_yscale(BookLogScale())
         ax.set_yticks(ticks, labels)
-        ax.yaxis.set_minor_locator(NullLocator())
     else:
-        ax.set_xscale("log")
+        ax.set_xscale(BookLogScale())
         ax.set_xticks(ticks, labels)
-        ax.xaxis.set_minor_locator(NullLocator())
     return labels
 
 

@@ -53,7 +53,6 @@ from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
 from PIL import Image as _PILImage
 
 from . import plotting as gp
@@ -536,8 +535,7 @@ def draw_phenomenon(axes: Sequence[Axes], data: PhenomenonData, *, live: bool = 
             ml = gp.plot_modes(ax, data.time, vals, targets=targets, labels=labels, legend=False,
                                xlabel="time eta t (t = iteration, log scale)",
                                ylabel="singular value w_i of W")
-            ax.set_xscale("log")
-            ax.xaxis.set_minor_locator(NullLocator())  # halves the render time of the panel
+            ax.set_xscale(gp.BookLogScale())  # no minor ticks, whatever the global style
             ax.set_xlim(PHENOMENON_SLIDERS["eta_frac"].min / data.sigma[0], data.horizon)
             drawn[key] = ml.lines
             drawn["targets"] += ml.targets
@@ -1252,8 +1250,7 @@ def draw_depth(ax: Axes, data: DepthData, *, live: bool = False) -> Drawn:
                            linewidth=1.1, xlabel=None, ylabel=None)
         esc = [ax.axvline(tc, color=gp.mode_color(i), linestyle=":", linewidth=0.9)
                for i, tc in enumerate(data.t_escape)]
-        ax.set_xscale("log")
-        ax.xaxis.set_minor_locator(NullLocator())  # halves the render time of the panel
+        ax.set_xscale(gp.BookLogScale())  # no minor ticks, whatever the global style
         drawn = {"gd": ml.lines, "flow": fl.lines, "escape": esc, "titles": [ax.title]}
         if live:
             ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)

@@ -350,6 +350,16 @@ def test_static_twins_fit_their_canvas(twin):
     assert overflow <= 1.0, f"the figure sticks out of its canvas by {overflow:.0f} px"
 
 
+def test_explorer_log_axes_use_the_book_log_scale():
+    # Set by the explorers themselves, so it holds whether or not use_book_style() was called.
+    for fig, _ in (W.phenomenon_static_twin(scales=(1e-4,)), W.depth_static_twin(scales=(1e-3,))):
+        fig.canvas.draw()
+        for ax in fig.axes:
+            assert isinstance(ax.xaxis._scale, gp.BookLogScale)
+            assert len(ax.xaxis.get_minorticklocs()) == 0
+        plt.close(fig)
+
+
 def test_importing_gdlinear_does_not_import_ipywidgets():
     import subprocess
     import sys
