@@ -19,43 +19,39 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "_ext"))
+sys.path.insert(0, str(ROOT / "tools"))
 
 from book_toc import toc_notebooks  # noqa: E402
-
-# Two kernels starting at once in different processes can pick the same free TCP port
-# (jupyter_client releases the ports it found before the kernel binds them): the kernel then dies
-# before replying to kernel_info ("Address already in use"). That is a failure to start, not a
-# failure of the notebook, so a start is tried up to three times; any other error is reported at
-# once.
-KERNEL_START_ATTEMPTS = 3
-
-
-def _is_kernel_start_failure(exc: BaseException) -> bool:
-    return isinstance(exc, RuntimeError) and "before replying to kernel_info" in str(exc)
+from kernel_retry import with_kernel_start_retries  # noqa: E402
 
 
 def execute(path: str, timeout: int) -> tuple[str, float, str]:
+    """Execute one notebook; (path, seconds, error or "").
+
+    A kernel that dies at start-up (two kernels raced for a TCP port) is started again, up to
+    three tries (``tools/kernel_retry.py``); any other error is reported at once.
+    """
     import nbformat
     from nbclient import NotebookClient
 
-    start = time.perf_counter()
-    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+    def run() -> None:
         nb = nbformat.read(ROOT / path, as_version=4)
-        client = NotebookClient(
+        NotebookClient(
             nb,
             timeout=timeout,
             kernel_name="python3",
             resources={"metadata": {"path": str((ROOT / path).parent)}},
-        )
-        try:
-            client.execute()
-        except Exception as exc:  # CellExecutionError, timeouts, dead kernels
-            if _is_kernel_start_failure(exc) and attempt < KERNEL_START_ATTEMPTS:
-                print(f"  retry {path}: the kernel did not start ({exc})", flush=True)
-                continue
-            return path, time.perf_counter() - start, f"{type(exc).__name__}: {exc}"
-        return path, time.perf_counter() - start, ""
-    raise AssertionError("unreachable")
+        ).execute()
+
+    def retrying(exc: BaseException) -> None:
+        print(f"  retry {path}: the kernel did not start ({exc})", flush=True)
+
+    start = time.perf_counter()
+    try:
+        with_kernel_start_retries(run, on_retry=retrying)
+    except Exception as exc:  # CellExecutionError, timeouts, dead kernels
+        return path, time.perf_counter() - start, f"{type(exc).__name__}: {exc}"
+    return path, time.perf_counter() - start, ""
 
 
 def check_lab_extension() -> str:

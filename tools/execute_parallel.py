@@ -33,6 +33,8 @@ from multiprocessing import get_context
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT / "tools") not in sys.path:  # kernel_retry, also when loaded by path (tests)
+    sys.path.insert(0, str(ROOT / "tools"))
 
 
 def _execution_settings(root: Path) -> tuple[int, bool]:
@@ -46,35 +48,35 @@ def _execution_settings(root: Path) -> tuple[int, bool]:
     return int(execute.get("timeout", 30)), bool(execute.get("allow_errors", False))
 
 
-# Kernels starting at once in different processes can pick the same free TCP port (jupyter_client
-# releases the ports it found before the kernel binds them); the kernel then dies before replying
-# to kernel_info. That is a failure to start, not of the notebook: the start is tried up to three
-# times. Errors in cells are never retried.
-KERNEL_START_ATTEMPTS = 3
-
-
 def _execute(path: str, timeout: int, allow_errors: bool) -> tuple[str, str, float, str | None]:
-    """Run in a worker process: execute one notebook; (path, executed JSON, seconds, traceback)."""
+    """Run in a worker process: execute one notebook; (path, executed JSON, seconds, traceback).
+
+    A kernel that dies at start-up (two kernels raced for a TCP port) is started again, up to
+    three tries (``kernel_retry.py``); errors in cells are never retried.
+    """
     import traceback
 
     import nbformat
     from jupyter_cache.executors.utils import single_nb_execution
+    from kernel_retry import with_kernel_start_retries
 
-    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+    def run():
         nb = nbformat.read(path, as_version=4)
-        try:
-            result = single_nb_execution(
-                nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=allow_errors,
-                meta_override=True,
-            )
-        except RuntimeError as exc:  # cell errors are caught inside; this is the kernel start
-            if "before replying to kernel_info" in str(exc) and attempt < KERNEL_START_ATTEMPTS:
-                print(f"  retry {os.path.basename(path)}: the kernel did not start", flush=True)
-                continue
-            return path, "", 0.0, traceback.format_exc()
-        error = None if result.err is None else (result.exc_string or repr(result.err))
-        return path, nbformat.writes(nb), result.time, error
-    raise AssertionError("unreachable")
+        result = single_nb_execution(
+            nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=allow_errors,
+            meta_override=True,
+        )
+        return nb, result
+
+    def retrying(exc: BaseException) -> None:
+        print(f"  retry {os.path.basename(path)}: the kernel did not start", flush=True)
+
+    try:
+        nb, result = with_kernel_start_retries(run, on_retry=retrying)
+    except RuntimeError:  # cell errors are caught inside single_nb_execution: this is the kernel
+        return path, "", 0.0, traceback.format_exc()
+    error = None if result.err is None else (result.exc_string or repr(result.err))
+    return path, nbformat.writes(nb), result.time, error
 
 
 def main(argv: list[str] | None = None) -> int:

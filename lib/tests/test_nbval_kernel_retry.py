@@ -1,14 +1,18 @@
-"""``tools/nbval_kernel_retry.py``: nbval starts a kernel again only when it died at start-up."""
+"""``tools/kernel_retry.py`` and the nbval plugin built on it: a kernel is started again only
+when it died at start-up, never after another error."""
 
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import nbval.kernel
 import pytest
 
-PLUGIN = Path(__file__).resolve().parents[2] / "tools" / "nbval_kernel_retry.py"
+TOOLS = Path(__file__).resolve().parents[2] / "tools"
+PLUGIN = TOOLS / "nbval_kernel_retry.py"
+sys.path.insert(0, str(TOOLS))
 DIED = "Kernel died before replying to kernel_info"
 
 
