@@ -81,9 +81,12 @@ $(STAMP_DEV): requirements-dev.txt $(STAMP_RUN)
 venv: $(STAMP_DEV)
 
 # The execution cache is keyed on the notebooks' code only: drop it when the library changes,
-# so that the book never shows outputs of an older gdlinear.
-$(LIB_STAMP): $(wildcard lib/gdlinear/*.py lib/gdlinear/*/*.py)
+# so that the book never shows outputs of an older gdlinear. Also compile the library's bytecode
+# once (compileall writes it even under PYTHONDONTWRITEBYTECODE, where every kernel would
+# otherwise recompile gdlinear on import).
+$(LIB_STAMP): $(wildcard lib/gdlinear/*.py lib/gdlinear/*/*.py) | $(STAMP_RUN)
 	rm -rf $(JCACHE)
+	$(PY) -m compileall -q lib/gdlinear
 	mkdir -p $(BUILD)
 	touch $@
 

@@ -79,6 +79,60 @@ def test_saved_figure_has_white_background():
     assert tuple(img[0, 0]) == (255, 255, 255, 255)
 
 
+def _crowded_figure(layout="constrained"):
+    """Three log panels with labels, legends, a colour bar and a suptitle: layout matters."""
+    fig, axes = plt.subplots(1, 3, figsize=(10, 3.4), layout=layout)
+    t = np.logspace(0, 4, 200)
+    for k, ax in enumerate(axes[:2]):
+        for i in range(3):
+            ax.semilogx(t, np.tanh(t / 10.0 ** (i + k)), label=f"mode {i + 1}")
+        ax.set_xlabel("iteration $t$")
+        ax.set_ylabel(r"$\sigma_i(W_2 W_1)$")
+        ax.legend(loc="upper left")
+    mesh = axes[2].pcolormesh(np.arange(12.0).reshape(3, 4))
+    fig.colorbar(mesh, ax=axes[2], label="value")
+    fig.suptitle("A crowded figure")
+    return fig
+
+
+@pytest.mark.parametrize("layout", ["constrained", "tight", "none"])
+def test_figure_png_is_ipythons_png_pixel_for_pixel(layout):
+    from IPython.core.pylabtools import print_figure
+
+    ours = gp.figure_png(_crowded_figure(layout))
+    theirs = print_figure(_crowded_figure(layout), "png", bbox_inches=None, base64=True)
+    assert isinstance(ours, str) and ours == theirs
+    img = Image.open(io.BytesIO(__import__("base64").b64decode(ours)))
+    assert img.size == (1000, 340)
+
+
+def test_figure_png_keeps_the_layout_engine_and_skips_empty_figures():
+    from IPython.core.pylabtools import print_figure
+
+    fig, twin = _crowded_figure(), _crowded_figure()
+    engine = fig.get_layout_engine()
+    gp.figure_png(fig)
+    assert fig.get_layout_engine() is engine
+    # Shown again, the figure matches IPython's second rendering (constrained layout starts
+    # from the previous one, so a second rendering may differ from the first by a pixel).
+    print_figure(twin, "png", bbox_inches=None)
+    assert gp.figure_png(fig) == print_figure(twin, "png", bbox_inches=None, base64=True)
+    assert gp.figure_png(plt.figure()) is None
+
+
+def test_inline_backend_uses_figure_png():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        gp.use_book_style()
+        data, _ = shell.display_formatter.format(_crowded_figure())
+        assert "image/svg+xml" not in data
+        assert data["image/png"] == gp.figure_png(_crowded_figure())
+    finally:
+        InteractiveShell.clear_instance()
+
+
 def test_mode_color_is_okabe_ito_and_cycles():
     assert gp.mode_color(0) == "#0072B2"
     assert set(gp.MODE_COLORS) <= set(gp.OKABE_ITO.values())
