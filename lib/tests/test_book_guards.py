@@ -155,20 +155,28 @@ def jupyter_book() -> str:
     return found
 
 
+# The message of a kernel that died at start-up: several books build at once here, and two
+# kernels can race for one TCP port. Such a build is run again (tools/kernel_retry.py).
+KERNEL_START_FAILURE = "before replying to kernel_info"
+
+
 def build(root: Path, case: Case) -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if k != "BOOK_FINAL"}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.update(case.env)
-    out = subprocess.run(
-        [jupyter_book(), "build", str(root), *case.flags],
-        cwd=root,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    for _attempt in range(3):
+        out = subprocess.run(
+            [jupyter_book(), "build", "--all", str(root), *case.flags],
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        if KERNEL_START_FAILURE not in out.stdout:
+            break
     return out.returncode, ANSI.sub("", out.stdout)
 
 

@@ -123,13 +123,20 @@ def test_valid_notebook_without_dangling_names(editions, tmp_path):
 def test_student_edition_executes(editions, tmp_path):
     """The student edition runs top to bottom; only answer cells (the stubs) may raise."""
     import nbformat
+    from kernel_retry import with_kernel_start_retries
     from nbclient import NotebookClient
 
     rel, _nb, student, _ = editions
-    node = nbformat.reads(json.dumps(student), as_version=4)
-    client = NotebookClient(node, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(ROOT / "chapters")}})
-    client.execute()  # raises CellExecutionError on an error in any cell not tagged to raise
+
+    def execute():
+        node = nbformat.reads(json.dumps(student), as_version=4)
+        NotebookClient(node, timeout=300, kernel_name="python3",
+                       resources={"metadata": {"path": str(ROOT / "chapters")}}).execute()
+        return node
+
+    # Raises CellExecutionError on an error in any cell not tagged to raise; a kernel that dies
+    # at start-up (a port race with another test's kernel) is started again.
+    node = with_kernel_start_retries(execute)
     for cell in node.cells:
         errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
         if errors:
