@@ -3,6 +3,8 @@
 Budgets (design section 7, on a 2-core machine): each chapter <= 15 s, all chapters together
 <= 60 s, peak memory of a chapter's kernel <= 600 MB. Each notebook runs in a fresh process
 with a fresh ``python3`` kernel (nbclient), one after the other, so timings do not interfere.
+A chapter's time runs from the kernel's start to its stop, which comes right after the last
+cell (``shutdown_kernel="immediate"``, as ``make book`` executes).
 
 The total is reported twice, each against the 60 s budget:
 
@@ -38,7 +40,8 @@ path, cwd = sys.argv[1], sys.argv[2]
 t0 = time.perf_counter()
 nb = nbformat.read(path, as_version=4)
 client = NotebookClient(
-    nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": cwd}}
+    nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": cwd}},
+    shutdown_kernel="immediate",
 )
 with client.setup_kernel():
     t1 = time.perf_counter()

@@ -7,7 +7,9 @@ the build that follows finds every notebook cached. It executes exactly as myst-
 (``jupyter_cache.executors.utils.single_nb_execution``: the notebook's folder as working
 directory, the timeout and ``allow_errors`` of ``_config.yml``, notebook metadata allowed to
 override them) and stores the result the way myst-nb does (same cache, same project record,
-the run time kept as ``execution_seconds`` for the execution-status page).
+the run time kept as ``execution_seconds`` for the execution-status page). One difference: once
+the last cell has run, the kernel is stopped at once (nbclient's ``shutdown_kernel="immediate"``)
+instead of being asked to shut down and waited for, which saves about 0.3 s a notebook.
 
 A notebook already in the cache (its code cells unchanged) is skipped. A notebook that fails
 is not cached: the command prints its traceback and exits with status 1, after the others
@@ -64,7 +66,7 @@ def _execute(path: str, timeout: int, allow_errors: bool) -> tuple[str, str, flo
         nb = nbformat.read(path, as_version=4)
         result = single_nb_execution(
             nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=allow_errors,
-            meta_override=True,
+            meta_override=True, shutdown_kernel="immediate",
         )
         return nb, result
 
