@@ -49,11 +49,21 @@ HAVE_UV = [ "$(USE_UV)" = 1 ] && [ -x $(BIN)/uv ]
 INSTALL = $$(if $(HAVE_UV); then echo "$(BIN)/uv pip install --compile-bytecode --python $(PY)"; else echo "$(PIP) install"; fi)
 UNINSTALL = $$(if $(HAVE_UV); then echo "$(BIN)/uv pip uninstall --python $(PY)"; else echo "$(PIP) uninstall --yes"; fi)
 
+# The virtualenv. With uv it is created without pip (ensurepip alone takes about 7 s): the pip of
+# $(PYTHON) installs uv into it, and uv then adds the pip that ensurepip would have installed.
+# When that cannot be done ($(PYTHON) has no pip, or uv cannot be had) or with USE_UV=0, it is
+# created the usual way, with pip, and pip installs the requirements.
+ENSUREPIP_VERSION = $$($(PYTHON) -c 'import ensurepip; print(ensurepip.version())')
+
 $(PY):
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else f"Python >= 3.11 is needed, $(PYTHON) is {v.major}.{v.minor}")'
-	$(PYTHON) -m venv $(VENV)
-	@if [ "$(USE_UV)" = 1 ]; then \
-	  $(PIP) install --quiet uv==$(UV_VERSION) || echo "uv is not available: pip installs the requirements"; \
+	@if [ "$(USE_UV)" = 1 ] && $(PYTHON) -m venv --without-pip $(VENV) \
+	    && $(PYTHON) -m pip --disable-pip-version-check --python $(PY) install --quiet uv==$(UV_VERSION) \
+	    && $(BIN)/uv pip install --quiet --python $(PY) pip==$(ENSUREPIP_VERSION); then \
+	  echo "$(VENV): created with uv $(UV_VERSION) and pip"; \
+	else \
+	  if [ "$(USE_UV)" = 1 ]; then echo "uv is not available: pip installs the requirements"; fi; \
+	  echo "$(PYTHON) -m venv $(VENV)"; $(PYTHON) -m venv $(VENV); \
 	fi
 
 # Runtime requirements (the library, the book toolchain, JupyterLab). Also:
