@@ -5,6 +5,8 @@ converted). The document is::
 
     {"meta": {...machine and versions...},
      "benchmarks": {"bench_library": {...}, "bench_chapters": {...}, ...},
+     "seconds": {"bench_library": 12.3, ...},
+     "speed_probe_s": {"bench_library": {"before": 0.11, "after": 0.12}, ...},
      "budget_failures": ["bench_library.two_layer_step.within_budget", ...],
      "errors": {"bench_x": "traceback"}}
 
@@ -58,6 +60,23 @@ def _meta() -> dict:
     }
 
 
+def _speed_probe() -> float:
+    """Seconds taken by a fixed pure-Python workload (best of 3): this machine's speed now.
+
+    Virtual machines change speed from minute to minute (by 20% or more here), and every timing
+    of this document moves with it. The probe is run before and after each benchmark, so that
+    two documents, or two benchmarks of one document, can be compared at equal speed.
+    """
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i * i % 7
+        best = min(best, time.perf_counter() - start)
+    return round(best, 4)
+
+
 def _budget_failures(obj, path: str) -> list[str]:
     failures = []
     if isinstance(obj, dict):
@@ -90,12 +109,14 @@ def main(argv: list[str] | None = None) -> int:
     paths = sorted(HERE.glob("bench_*.py"))
     if args.only:
         paths = [p for p in paths if p.stem in args.only]
-    doc = {"meta": _meta(), "benchmarks": {}, "seconds": {}, "budget_failures": [], "errors": {}}
+    doc = {"meta": _meta(), "benchmarks": {}, "seconds": {}, "speed_probe_s": {},
+           "budget_failures": [], "errors": {}}
     if not paths:
         doc["errors"]["run"] = "no benchmarks/bench_*.py module found"
     for path in paths:
         name = path.stem
         print(f"running {name} ...", file=sys.stderr, flush=True)
+        probe_before = _speed_probe()
         start = time.perf_counter()
         try:
             module = load(path)
@@ -109,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception:
             doc["errors"][name] = traceback.format_exc()
         doc["seconds"][name] = round(time.perf_counter() - start, 3)
+        doc["speed_probe_s"][name] = {"before": probe_before, "after": _speed_probe()}
 
     text = json.dumps(doc, indent=2, default=_jsonable)
     print(text)
