@@ -34,6 +34,11 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 pytestmark = pytest.mark.book
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+# Several books build at once here, and two kernels can race for one TCP port: a build whose
+# kernel did not start is run again (tools/kernel_retry.py).
+from kernel_retry import START_FAILURES  # noqa: E402
+
 REPO_URL = "https://github.com/gdlinear/implicit-regularization-book"
 STRICT = ["-W", "-n", "--keep-going"]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -155,11 +160,6 @@ def jupyter_book() -> str:
     return found
 
 
-# The message of a kernel that died at start-up: several books build at once here, and two
-# kernels can race for one TCP port. Such a build is run again (tools/kernel_retry.py).
-KERNEL_START_FAILURE = "before replying to kernel_info"
-
-
 def build(root: Path, case: Case) -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if k != "BOOK_FINAL"}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
@@ -175,7 +175,7 @@ def build(root: Path, case: Case) -> tuple[int, str]:
             timeout=600,
             check=False,
         )
-        if KERNEL_START_FAILURE not in out.stdout:
+        if not any(message in out.stdout for message in START_FAILURES):
             break
     return out.returncode, ANSI.sub("", out.stdout)
 
