@@ -28,8 +28,8 @@ from kernel_retry import with_kernel_start_retries  # noqa: E402
 def execute(path: str, timeout: int) -> tuple[str, float, str]:
     """Execute one notebook; (path, seconds, error or "").
 
-    A kernel that dies at start-up (two kernels raced for a TCP port) is started again, up to
-    three tries (``tools/kernel_retry.py``); any other error is reported at once.
+    A kernel that does not start (it died at start-up, or never became ready) is started again,
+    up to three tries (``tools/kernel_retry.py``); any other error is reported at once.
     """
     import nbformat
     from nbclient import NotebookClient

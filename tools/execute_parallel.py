@@ -53,8 +53,8 @@ def _execution_settings(root: Path) -> tuple[int, bool]:
 def _execute(path: str, timeout: int, allow_errors: bool) -> tuple[str, str, float, str | None]:
     """Run in a worker process: execute one notebook; (path, executed JSON, seconds, traceback).
 
-    A kernel that dies at start-up (two kernels raced for a TCP port) is started again, up to
-    three tries (``kernel_retry.py``); errors in cells are never retried.
+    A kernel that does not start (it died at start-up, or never became ready) is started again,
+    up to three tries (``kernel_retry.py``); errors in cells are never retried.
     """
     import traceback
 

@@ -1,4 +1,4 @@
-"""Start a Jupyter kernel again when it dies at start-up: one rule for every harness of the book.
+"""Start a Jupyter kernel again when it does not start: one rule for every harness of the book.
 
 Two kernels starting at once in different processes can pick the same free TCP port:
 jupyter_client releases the ports it found before the kernel binds them, and the kernel that
@@ -22,7 +22,6 @@ from typing import TypeVar
 ATTEMPTS = 3
 T = TypeVar("T")
 
-
 #: What jupyter_client's ``wait_for_ready`` raises when the kernel died before it was ready, or
 #: did not become ready within the start-up timeout.
 START_FAILURES = ("before replying to kernel_info", "Kernel didn't respond in")
@@ -35,7 +34,7 @@ def is_kernel_start_failure(exc: BaseException) -> bool:
 
 def with_kernel_start_retries(start: Callable[[], T],
                               on_retry: Callable[[BaseException], None] | None = None) -> T:
-    """``start()``, tried again (up to ``ATTEMPTS`` in all) while the kernel dies at start-up."""
+    """``start()``, tried again (up to ``ATTEMPTS`` in all) while its kernel does not start."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return start()

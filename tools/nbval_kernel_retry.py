@@ -1,4 +1,4 @@
-"""pytest plugin for ``make nbval``: start a notebook's kernel again if it dies at start-up.
+"""pytest plugin for ``make nbval``: start a notebook's kernel again if it does not start.
 
 pytest-xdist runs two notebooks at a time, and two kernels starting at once can race for a TCP
 port (see ``kernel_retry.py``). This plugin makes nbval's kernel start go through

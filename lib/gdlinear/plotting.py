@@ -228,11 +228,11 @@ def _pin_inline_png() -> None:
 def figure_png(fig: Figure) -> str | None:
     """The figure as a base64-encoded PNG at its own dpi, for the IPython inline backend.
 
-    What IPython's own formatter gives with ``bbox_inches=None``, pixel for pixel, in about two
-    thirds of the time. Matplotlib's ``print_figure`` runs the layout engine inside a hidden
-    draw of the whole figure (every tick and label) before the real one; here the engine runs
-    alone, then the figure is drawn once with the layout frozen. A tight bounding box (IPython's
-    default) would add a third draw. The figure keeps its layout engine.
+    What IPython's own formatter gives with ``bbox_inches=None``, pixel for pixel, in less time
+    (0.76 to 0.94 of it on the book's figures). Matplotlib's ``print_figure`` runs the layout
+    engine inside a hidden draw of the whole figure (every tick and label) before the real one;
+    here the engine runs alone, then the figure is drawn once with the layout frozen. A tight
+    bounding box (IPython's default) would add a third draw. The figure keeps its layout engine.
 
     Returns ``None`` for a figure without axes or lines (IPython shows nothing for it).
 
@@ -254,7 +254,6 @@ def figure_png(fig: Figure) -> str | None:
     if not fig.axes and not fig.lines:
         return None
     engine = fig.get_layout_engine()
-    buf = io.BytesIO()
     if not isinstance(fig.canvas, FigureCanvasAgg) or engine is None or isinstance(
         engine, PlaceHolderLayoutEngine
     ):
@@ -263,6 +262,7 @@ def figure_png(fig: Figure) -> str | None:
         return print_figure(fig, "png", bbox_inches=None, base64=True)
     engine.execute(fig)
     fig.set_layout_engine("none")  # a placeholder: the draw below keeps the layout just computed
+    buf = io.BytesIO()
     try:
         fig.canvas.print_png(buf)
     finally:

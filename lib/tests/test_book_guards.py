@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 # Several books build at once here, and two kernels can race for one TCP port: a build whose
 # kernel did not start is run again (tools/kernel_retry.py).
-from kernel_retry import START_FAILURES  # noqa: E402
+from kernel_retry import ATTEMPTS, START_FAILURES  # noqa: E402
 
 REPO_URL = "https://github.com/gdlinear/implicit-regularization-book"
 STRICT = ["-W", "-n", "--keep-going"]
@@ -164,7 +164,7 @@ def build(root: Path, case: Case) -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if k != "BOOK_FINAL"}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.update(case.env)
-    for _attempt in range(3):
+    for _attempt in range(ATTEMPTS):
         out = subprocess.run(
             [jupyter_book(), "build", "--all", str(root), *case.flags],
             cwd=root,

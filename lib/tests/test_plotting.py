@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 
 import matplotlib
@@ -102,7 +103,7 @@ def test_figure_png_is_ipythons_png_pixel_for_pixel(layout):
     ours = gp.figure_png(_crowded_figure(layout))
     theirs = print_figure(_crowded_figure(layout), "png", bbox_inches=None, base64=True)
     assert isinstance(ours, str) and ours == theirs
-    img = Image.open(io.BytesIO(__import__("base64").b64decode(ours)))
+    img = Image.open(io.BytesIO(base64.b64decode(ours)))
     assert img.size == (1000, 340)
 
 

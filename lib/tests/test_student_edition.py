@@ -134,8 +134,8 @@ def test_student_edition_executes(editions, tmp_path):
                        resources={"metadata": {"path": str(ROOT / "chapters")}}).execute()
         return node
 
-    # Raises CellExecutionError on an error in any cell not tagged to raise; a kernel that dies
-    # at start-up (a port race with another test's kernel) is started again.
+    # Raises CellExecutionError on an error in any cell not tagged to raise; a kernel that does
+    # not start (a port race with another test's kernel) is started again.
     node = with_kernel_start_retries(execute)
     for cell in node.cells:
         errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
