@@ -2,7 +2,8 @@
 requirements.txt alone (``make binder-check`` creates it and runs this script with its python).
 
 Each notebook listed in _toc.yml (and the chapter template) is executed from a clean
-``python3`` kernel with nbclient, in its own folder, as JupyterLab would. Also checks that
+``python3`` kernel with nbclient, in its own folder, as JupyterLab would: every cell runs,
+also the live explorers that the book's build skips (tag ``skip-execution``). Also checks that
 the jupyterlab-myst extension is installed and enabled, so that theorem and exercise blocks
 render in JupyterLab. Ends with the line ``binder-check: N passed, M failed``.
 """
@@ -24,6 +25,10 @@ sys.path.insert(0, str(ROOT / "tools"))
 from book_toc import toc_notebooks  # noqa: E402
 from kernel_retry import with_kernel_start_retries  # noqa: E402
 
+# nbclient skips the cells tagged "skip-execution" (the live explorers, whose output the book
+# removes); JupyterLab runs them, so this check names a tag that no cell carries instead.
+NO_SKIP_TAG = "binder-check-runs-every-cell"
+
 
 def execute(path: str, timeout: int) -> tuple[str, float, str]:
     """Execute one notebook; (path, seconds, error or "").
@@ -41,6 +46,7 @@ def execute(path: str, timeout: int) -> tuple[str, float, str]:
             timeout=timeout,
             kernel_name="python3",
             resources={"metadata": {"path": str((ROOT / path).parent)}},
+            skip_cells_with_tag=NO_SKIP_TAG,
         ).execute()
 
     def retrying(exc: BaseException) -> None:

@@ -27,6 +27,11 @@ What it does
 5. Provides the directive ``{claims-ledger}`` that renders the ledger (label, statement,
    chapter, check) as a table; the page holding it is rebuilt on every build.
 
+6. Provides the directive ``{book-versions}``: the versions of Python, of the packages the
+   chapters use and the platform, read from package metadata in the build's own environment
+   (the environment whose kernels execute the chapters). The execution-status page shows them
+   without starting a kernel of its own.
+
 The validation runs on Sphinx's ``env-updated`` event, which fires on every build, also when
 nothing changed since the last one, and before the environment is saved: a cached build cannot
 skip it.
@@ -84,6 +89,38 @@ class ClaimsLedgerDirective(SphinxDirective):
         return [claims_ledger_node()]
 
 
+#: distributions whose versions ``{book-versions}`` lists, after Python.
+VERSIONED = ("numpy", "scipy", "matplotlib", "ipywidgets", "gdlinear")
+
+
+def version_lines() -> list[str]:
+    """``name  version`` lines: Python, :data:`VERSIONED` (from package metadata), platform."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    rows = [("python", platform.python_version())]
+    for name in VERSIONED:
+        try:
+            rows.append((name, version(name)))
+        except PackageNotFoundError:
+            rows.append((name, "not installed"))
+    rows.append(("platform", platform.platform(terse=True)))
+    return [f"{name:<12}{value}" for name, value in rows]
+
+
+class BookVersionsDirective(SphinxDirective):
+    """``{book-versions}``: a literal block of the versions the book was built with."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        _store(self.env)["versions_docs"].add(self.env.docname)  # re-read on every build
+        text = "\n".join(version_lines())
+        block = nodes.literal_block(text, text, language="text")
+        block["classes"].append("book-versions")
+        return [block]
+
+
 # --------------------------------------------------------------------------- storage
 
 
@@ -97,6 +134,9 @@ def _store(env: BuildEnvironment) -> dict[str, Any]:
             "placeholders": set(),
             "ledger_docs": set(),
         }
+    # documents re-read on every build (their content comes from outside the sources);
+    # setdefault: an environment pickled by an older version of this extension lacks the key
+    env.book_checks.setdefault("versions_docs", set())
     return env.book_checks
 
 
@@ -106,6 +146,7 @@ def _purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
         store[key].pop(docname, None)
     store["placeholders"].discard(docname)
     store["ledger_docs"].discard(docname)
+    store["versions_docs"].discard(docname)
 
 
 def _merge(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEnvironment):
@@ -116,6 +157,7 @@ def _merge(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildE
                 store[key][docname] = theirs[key][docname]
     store["placeholders"] |= theirs["placeholders"] & set(docnames)
     store["ledger_docs"] |= theirs["ledger_docs"] & set(docnames)
+    store["versions_docs"] |= theirs["versions_docs"] & set(docnames)
 
 
 # --------------------------------------------------------------------------- collection
@@ -302,7 +344,8 @@ def _validate(app: Sphinx, env: BuildEnvironment) -> None:
 
 
 def _always_reread_ledger(app, env, added, changed, removed) -> list[str]:
-    return sorted(_store(env)["ledger_docs"])
+    store = _store(env)
+    return sorted(store["ledger_docs"] | store["versions_docs"])
 
 
 # --------------------------------------------------------------------------- rendering
@@ -538,6 +581,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("build-finished", _report_docstrings)
     app.add_node(claims_ledger_node)
     app.add_directive("claims-ledger", ClaimsLedgerDirective)
+    app.add_directive("book-versions", BookVersionsDirective)
     app.connect("doctree-read", _collect)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)

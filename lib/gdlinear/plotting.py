@@ -35,7 +35,7 @@ from matplotlib.colorbar import Colorbar
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import Formatter, NullLocator
 
 __all__ = [
     "OKABE_ITO",
@@ -43,6 +43,7 @@ __all__ = [
     "REFERENCE_COLOR",
     "ModeLines",
     "BookLogScale",
+    "BookLogFormatter",
     "use_book_style",
     "figure_png",
     "mode_color",
@@ -118,6 +119,48 @@ class ModeLines(NamedTuple):
 # ---------------------------------------------------------------------------------------------
 
 
+# digits and minus sign as Unicode superscripts: "-12" -> "⁻¹²"
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+class BookLogFormatter(Formatter):
+    """Tick labels of a logarithmic axis in plain text: ``10⁻⁴``, ``10⁰``, ``10³``.
+
+    Powers of the base are written with Unicode superscripts (the book's font, DejaVu Sans, has
+    them); any other tick value is written with three significant digits. Matplotlib's own
+    labels (``LogFormatterSciNotation``) are the same powers typeset by mathtext, whose parser
+    costs about 0.1 s on first use in every kernel plus a few milliseconds per label; with plain
+    text the labels cost what any other text does.
+
+    Parameters
+    ----------
+    base : float
+        Base of the logarithmic axis.
+
+    Examples
+    --------
+    >>> f = BookLogFormatter()
+    >>> f(1e-4), f(1.0), f(1000.0), f(0.3)
+    ('10⁻⁴', '10⁰', '10³', '0.3')
+    >>> BookLogFormatter(base=2)(0.125)
+    '2⁻³'
+    """
+
+    def __init__(self, base: float = 10.0) -> None:
+        if not (np.isfinite(base) and base > 1):
+            raise ValueError(f"base must be a finite number > 1, got {base!r}")
+        self.base = float(base)
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        if not (np.isfinite(x) and x > 0):
+            return ""
+        k = np.log(x) / np.log(self.base)
+        k_int = round(k)
+        if abs(k - k_int) <= 1e-9 * max(1.0, abs(k)):
+            return f"{self.base:g}" + str(int(k_int)).translate(_SUPERSCRIPT)
+        return f"{x:.3g}"
+
+
 class BookLogScale(mscale.LogScale):
     """Matplotlib's logarithmic scale without minor ticks: the ``"log"`` scale of the book.
 
@@ -126,7 +169,8 @@ class BookLogScale(mscale.LogScale):
     the unlabelled minor ticks between them go. Those minor ticks are about half the time
     Matplotlib takes to lay out and draw a figure with log axes, and the book has dozens of
     such figures in every build. An axis can get them back with
-    ``ax.yaxis.set_minor_locator(matplotlib.ticker.LogLocator(subs="auto"))``.
+    ``ax.yaxis.set_minor_locator(matplotlib.ticker.LogLocator(subs="auto"))``. The decades are
+    labelled in plain text by :class:`BookLogFormatter` (``10⁻⁴``), not by mathtext.
 
     Examples
     --------
@@ -147,6 +191,7 @@ class BookLogScale(mscale.LogScale):
 
     def set_default_locators_and_formatters(self, axis) -> None:
         super().set_default_locators_and_formatters(axis)
+        axis.set_major_formatter(BookLogFormatter(self.base))
         axis.set_minor_locator(NullLocator())
 
 

@@ -240,6 +240,9 @@ def test_launch_buttons_point_at_binder_lab_and_the_repository(builds):
     assert f"{binder}?urlpath=lab/tree/chapters/01_tiny.ipynb" in page
     assert f'href="{REPO_URL}"' in page
     assert f"{REPO_URL}/issues/new" in page
+    # sphinx-thebe's settings, written into every page, name the book's repository too
+    assert 'repo: "gdlinear/implicit-regularization-book"' in page
+    assert "binder-examples" not in page
 
 
 def test_placeholders_are_allowed_without_book_final(builds):

@@ -369,6 +369,19 @@ def test_chapter_imports_cell(rel):
     )
 
 
+EXPLORER_CALL = re.compile(r"\bgl\.widgets\.\w+_explorer\(")
+EXPLORER_TAGS = {"remove-output", "nbval-ignore-output", "skip-execution"}
+
+
+@pytest.mark.parametrize("rel", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_explorer_cells_tagged(rel):
+    """A live explorer's cell: output removed, not compared by nbval, skipped by the build."""
+    for cell in load(rel)["cells"]:
+        if cell["cell_type"] == "code" and EXPLORER_CALL.search(source(cell)):
+            missing = EXPLORER_TAGS - set(tags(cell))
+            assert not missing, f"{rel}: explorer cell lacks tags {sorted(missing)}"
+
+
 @pytest.mark.parametrize("rel", CHAPTERS, ids=_ids(CHAPTERS))
 def test_chapter_exercises(rel):
     nb = load(rel)
@@ -422,3 +435,22 @@ def test_one_repository_url():
             if found[:2] != [owner, repo] and found[:2] != [owner, repo.removesuffix(".git")]:
                 wrong.append(f"{name}: {m.group(0)}")
     assert not wrong, "addresses that do not match the repository URL:\n" + "\n".join(wrong)
+
+
+# ------------------------------------------------------------------ versions on the status page
+
+
+def test_status_page_versions_come_from_the_build():
+    """``{book-versions}`` lists Python, each package of ``VERSIONED`` with its installed
+    version, and the platform; the execution-status page uses it (no kernel of its own)."""
+    import platform
+    from importlib.metadata import version
+
+    from book_checks import VERSIONED, version_lines
+
+    lines = dict(line.split(None, 1) for line in version_lines())
+    assert lines.pop("python") == platform.python_version()
+    assert lines.pop("platform") == platform.platform(terse=True)
+    assert lines == {name: version(name) for name in VERSIONED}
+    status = (ROOT / "chapters/appendix/status.md").read_text(encoding="utf-8")
+    assert "```{book-versions}" in status and "```{nb-exec-table}" in status

@@ -71,6 +71,25 @@ def test_book_log_scale_has_decades_but_no_minor_ticks():
     plt.close(fig)
 
 
+def test_book_log_formatter_labels_decades_without_mathtext():
+    gp.use_book_style()
+    fig, ax = plt.subplots()
+    ax.semilogy([1, 2, 3], [1e-6, 1e-3, 1.0])
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert "10⁻⁶" in labels and "10⁻³" in labels and "10⁰" in labels
+    assert not any("$" in lab for lab in labels)  # plain text: no mathtext to parse
+    plt.close(fig)
+    f = gp.BookLogFormatter()
+    assert [f(x) for x in (1e-12, 0.01, 1.0, 10.0, 1e23)] == ["10⁻¹²", "10⁻²", "10⁰", "10¹",
+                                                               "10²³"]
+    assert f(0.0) == "" and f(-1.0) == "" and f(np.nan) == ""
+    assert f(2e-3) == "0.002" and gp.BookLogFormatter(base=2)(8.0) == "2³"
+    for bad in (1.0, 0.5, np.inf):
+        with pytest.raises(ValueError, match="base"):
+            gp.BookLogFormatter(base=bad)
+
+
 def test_saved_figure_has_white_background():
     fig, axes = gp.small_multiples(1, 1)
     axes[0, 0].plot([0, 1], [0, 1])
