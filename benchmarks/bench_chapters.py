@@ -6,12 +6,17 @@ with a fresh ``python3`` kernel (nbclient), one after the other, so timings do n
 A chapter's time runs from the kernel's start to its stop, which comes right after the last
 cell (``shutdown_kernel="immediate"``, as ``make book`` executes).
 
-The total is reported twice, each against the 60 s budget:
+Two totals are reported:
 
-- ``total_sequential``: the sum of those one-after-the-other runs (what a build executing one
-  notebook at a time pays);
-- ``total_parallel``: the wall time of executing every notebook the way ``make book`` does,
-  ``tools/execute_parallel.py`` with one notebook per CPU at a time, into an empty cache.
+- ``total``, the budget "all chapters executed, total <= 60 s": the wall time of executing
+  every notebook the way ``make book`` does, ``tools/execute_parallel.py`` with one notebook
+  per CPU at a time (two on the 2-core machine of the design), into an empty cache. This is
+  how long the book's build spends executing its chapters.
+- ``sum_one_at_a_time``: the sum of the one-after-the-other runs above, i.e. what executing
+  the chapters costs in CPU-bound wall time on one core (a build executing one notebook at a
+  time, or a reader running every chapter in turn). Reported, with ``under_60_s``, but it is
+  not what the budget measures; about 20 s of it is the fixed cost of eleven kernels (start,
+  imports, stop).
 """
 
 from __future__ import annotations
@@ -90,8 +95,8 @@ def run() -> dict:
             "peak_mb": BUDGET_PEAK_MB,
         },
         "notebooks": rows,
-        "total_sequential": {"wall_s": round(total, 3), "within_budget": total <= BUDGET_TOTAL_S},
-        "total_parallel": _parallel(),
+        "total": _parallel(),
+        "sum_one_at_a_time": {"wall_s": round(total, 3), "under_60_s": total <= BUDGET_TOTAL_S},
     }
 
 
