@@ -200,7 +200,10 @@ def use_book_style() -> None:
 
     White figure, axes and saved-figure backgrounds (so a dark reading theme cannot hide a
     figure), the Okabe-Ito palette as the colour cycle (mode colours first), a light grid,
-    readable font sizes, constrained layout, figure dpi 100 and saved dpi 110 (pages stay small).
+    readable font sizes, constrained layout, figure dpi 100 and saved dpi 110 (pages stay small),
+    axes titles at a fixed height just above the axes (``axes.titley = 1``: no automatic shift
+    above top-side tick labels, which the book never draws; this saves up to a quarter of the
+    rendering time of a figure with titled panels).
     Logarithmic axes have no minor ticks (:class:`BookLogScale`: half the rendering time of a
     figure with log axes). In IPython, the inline backend shows figures as PNG, laid out and
     drawn once by :func:`figure_png` (no tight bounding box). Calling it twice is harmless;
@@ -230,6 +233,10 @@ def use_book_style() -> None:
             "axes.edgecolor": "#333333",
             "axes.labelcolor": "#222222",
             "axes.titlesize": 11,
+            # Titles at the top of the axes, as always in the book: Matplotlib's automatic
+            # shift above top-side tick labels or an offset text would re-measure the y axis
+            # for every titled panel on every draw (0.72-0.89x the render time without it).
+            "axes.titley": 1.0,
             "axes.labelsize": 10,
             "xtick.labelsize": 9,
             "ytick.labelsize": 9,

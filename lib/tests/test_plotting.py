@@ -90,6 +90,23 @@ def test_book_log_formatter_labels_decades_without_mathtext():
             gp.BookLogFormatter(base=bad)
 
 
+def test_fixed_title_height_changes_no_pixel_of_a_book_figure():
+    """``axes.titley = 1`` (book style) draws titled panels exactly as Matplotlib's automatic
+    title placement does when nothing sits above the axes, as in every figure of the book."""
+    def titled_png(titley):
+        with matplotlib.rc_context({"axes.titley": titley}):
+            fig, axes = gp.small_multiples(2, 3, sharex=True, sharey=True)
+            for k, ax in enumerate(axes.flat):
+                ax.semilogy(np.arange(1, 50), np.arange(1, 50) ** -(k + 1.0))
+                ax.set_title(f"panel {k + 1}, eta = 0.{k}")
+            return gp.figure_png(fig)
+
+    gp.use_book_style()
+    assert matplotlib.rcParams["axes.titley"] == 1.0
+    assert titled_png(1.0) == titled_png(None)
+    plt.close("all")
+
+
 def test_saved_figure_has_white_background():
     fig, axes = gp.small_multiples(1, 1)
     axes[0, 0].plot([0, 1], [0, 1])
