@@ -62,6 +62,16 @@ $2 = 2 \\cdot 1$.
 ```
 
 We use {prf:ref}`prop-tiny-two` and cite {cite:t}`gidel2019implicit`.
+
+```{table} Two small numbers
+:name: tbl-tiny-numbers
+
+| a | b |
+| --- | --- |
+| 1 | 2 |
+```
+
+{numref}`tbl-tiny-numbers` lists them; so does {numref}`Table {number} <tbl-tiny-numbers>`.
 """
 
 
@@ -245,6 +255,15 @@ def test_launch_buttons_point_at_binder_lab_and_the_repository(builds):
     assert "binder-examples" not in page
 
 
+def test_numbered_references_resolve(builds):
+    """{numref} goes through the book's standard domain (``_ext/book_numref.py``)."""
+    _, _, root = builds["good"]
+    page = (root / "_build/html/chapters/01_tiny.html").read_text(encoding="utf-8")
+    links = re.findall(r'<a class="reference internal" href="#tbl-tiny-numbers">'
+                       r'<span class="std std-numref">([^<]*)</span>', page)
+    assert len(links) == 2 and all(re.fullmatch(r"Table [\d.]+", text) for text in links), links
+
+
 def test_placeholders_are_allowed_without_book_final(builds):
     code, output, root = builds["good"]
     assert code == 0
@@ -277,3 +296,34 @@ def test_check_of_unknown_label_fails_even_without_W(builds):
 
 def test_placeholder_fails_when_book_final(builds):
     failed_with(builds, "placeholder_final", "chapters/02_placeholder", "BOOK_FINAL=1 forbids")
+
+
+def test_numref_lookups_read_each_page_once(monkeypatch):
+    """Within a build, the numref lookups of ``book_numref`` unpickle a page's doctree once;
+    every other caller still gets a fresh doctree, and nothing is kept after the build."""
+    sys.path.insert(0, str(ROOT / "_ext"))
+    import book_numref
+    from sphinx.domains.std import StandardDomain
+
+    reads = []
+
+    class Env:
+        def get_doctree(self, docname):
+            reads.append(docname)
+            return {"doc": docname}
+
+    def sphinx_lookup(self, env, fromdocname, builder, typ, target, node, contnode):
+        return env.get_doctree(target)  # what Sphinx does: fetch the target's doctree
+
+    monkeypatch.setattr(StandardDomain, "_resolve_numref_xref", sphinx_lookup)
+    domain = object.__new__(book_numref.NumrefCachingStandardDomain)
+    env = Env()
+    book_numref._forget()
+    got = [domain._resolve_numref_xref(env, "x", None, "numref", doc, None, None)
+           for doc in ("ch1", "ch2", "ch1", "ch1", "ch2")]
+    assert reads == ["ch1", "ch2"] and got[0] is got[2] is got[3] and got[1] is got[4]
+    assert env.get_doctree("ch1") is not got[0] and reads[-1] == "ch1"  # other callers: fresh
+    book_numref._forget()  # build-finished / env-updated
+    domain._resolve_numref_xref(env, "x", None, "numref", "ch1", None, None)
+    assert reads == ["ch1", "ch2", "ch1", "ch1"]
+    book_numref._forget()
