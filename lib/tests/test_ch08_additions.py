@@ -155,11 +155,13 @@ def test_decade_ticks_labels_and_scale():
 
     fig, axes = plotting.small_multiples(1, 2)
     labels = plotting.decade_ticks(axes[0, 0], -6, 0, step=2)
-    assert labels == ["1e-6", "1e-4", "1e-2", "1"]
+    assert labels == ["10⁻⁶", "10⁻⁴", "10⁻²", "10⁰"]
+    fig.canvas.draw()
+    assert [t.get_text() for t in axes[0, 0].get_yticklabels()] == labels
     assert axes[0, 0].get_yscale() == "log"
     assert np.allclose(axes[0, 0].get_yticks(), [1e-6, 1e-4, 1e-2, 1.0])
     assert len(axes[0, 0].yaxis.get_minorticklocs()) == 0
-    assert plotting.decade_ticks(axes[0, 1], 0, 2, axis="x") == ["1", "1e1", "1e2"]
+    assert plotting.decade_ticks(axes[0, 1], 0, 2, axis="x") == ["10⁰", "10¹", "10²"]
     assert axes[0, 1].get_xscale() == "log"
     with pytest.raises(ValueError):
         plotting.decade_ticks(axes[0, 0], 2, 0)
